@@ -1,0 +1,338 @@
+//! Inputs for the benches: the realistic argparse fixtures and a large synthetic script.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+/// The argparse fixtures folder of `mlreef-core`.
+#[must_use]
+pub fn fixtures_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../mlreef-core/tests/fixtures/argparse")
+}
+
+/// The entry points the benches measure: the `realistic_*` fixtures (a file `realistic_*.py`
+/// or a folder `realistic_*/` with a `main.py`), or every fixture when there are none.
+///
+/// `benches/peer_params.sh` selects the same files, so both compare like with like.
+#[must_use]
+pub fn fixture_scripts() -> Vec<PathBuf> {
+    let realistic = entry_points(&fixtures_dir(), |name| name.starts_with("realistic_"));
+    if realistic.is_empty() {
+        entry_points(&fixtures_dir(), |_| true)
+    } else {
+        realistic
+    }
+}
+
+fn entry_points(dir: &Path, keep: impl Fn(&str) -> bool) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut scripts: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| {
+            path.file_name()
+                .and_then(|name| name.to_str())
+                .is_some_and(&keep)
+        })
+        .filter_map(|path| {
+            if path.is_dir() {
+                Some(path.join("main.py")).filter(|main| main.is_file())
+            } else {
+                Some(path).filter(|p| p.extension().is_some_and(|e| e == "py"))
+            }
+        })
+        .collect();
+    scripts.sort();
+    scripts
+}
+
+/// A training script of at least `min_bytes`: whole training programs (data, model, loops,
+/// metrics) wrapped in functions, each contributing its options through a helper, and one
+/// parser in `main` that gathers them all. This is the shape of a research repository's
+/// `train.py` that has grown by copy and paste.
+#[must_use]
+pub fn synthetic_script(min_bytes: usize) -> String {
+    let mut source = String::from(HEADER);
+    let mut programs = 0;
+    while source.len() < min_bytes {
+        let template = TEMPLATES[programs % TEMPLATES.len()];
+        source.push_str(&template.replace("{N}", &programs.to_string()));
+        programs += 1;
+    }
+    source.push_str(
+        "\ndef main():\n    parser = argparse.ArgumentParser(description=\"All experiments\")\n    \
+         parser.add_argument(\"--input-path\", required=True)\n    \
+         parser.add_argument(\"--output-path\", default=\"output\")\n",
+    );
+    for n in 0..programs {
+        writeln!(source, "    add_args_{n}(parser)").unwrap();
+    }
+    source.push_str(
+        "    args = parser.parse_args()\n    run_0(args)\n\n\nif __name__ == \"__main__\":\n    main()\n",
+    );
+    source
+}
+
+const HEADER: &str = r#""""Experiments for the image, text and tabular models, one entry point."""
+import argparse
+import json
+import logging
+import math
+import os
+import random
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.utils.data import DataLoader, Dataset
+
+logger = logging.getLogger(__name__)
+DEFAULT_SEED = 42
+OPTIMIZERS = ["adam", "adamw", "sgd"]
+
+"#;
+
+const TEMPLATES: [&str; 3] = [
+    r#"
+def add_args_{N}(parser):
+    group = parser.add_argument_group("image model {N}")
+    group.add_argument("--m{N}-epochs", type=int, default=10, help="passes over the training set")
+    group.add_argument("--m{N}-batch-size", type=int, default=32, help="images per batch")
+    group.add_argument("--m{N}-lr", type=float, default=1e-3, help="initial learning rate (%(default)s)")
+    group.add_argument("--m{N}-optimizer", choices=OPTIMIZERS, default="adam")
+    group.add_argument("--m{N}-augment", action="store_true", help="random flips and crops")
+    group.add_argument("--m{N}-image-size", type=int, nargs=2, default=[224, 224], metavar=("H", "W"))
+
+
+def run_{N}(args):
+    class ImageFolder(Dataset):
+        def __init__(self, root, size, augment=False):
+            self.files = sorted(Path(root).glob("**/*.jpg"))
+            self.classes = sorted({f.parent.name for f in self.files})
+            self.index = {name: i for i, name in enumerate(self.classes)}
+            self.size = size
+            self.augment = augment
+
+        def __len__(self):
+            return len(self.files)
+
+        def __getitem__(self, i):
+            path = self.files[i]
+            image = torch.rand(3, *self.size)
+            if self.augment and random.random() < 0.5:
+                image = torch.flip(image, dims=[2])
+            return image, self.index[path.parent.name]
+
+    class Net(nn.Module):
+        def __init__(self, classes, width=64):
+            super().__init__()
+            self.features = nn.Sequential(
+                nn.Conv2d(3, width, 3, padding=1), nn.BatchNorm2d(width), nn.ReLU(),
+                nn.MaxPool2d(2),
+                nn.Conv2d(width, width * 2, 3, padding=1), nn.BatchNorm2d(width * 2), nn.ReLU(),
+                nn.AdaptiveAvgPool2d(1),
+            )
+            self.head = nn.Linear(width * 2, classes)
+
+        def forward(self, x):
+            return self.head(torch.flatten(self.features(x), 1))
+
+    torch.manual_seed(DEFAULT_SEED + {N})
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    train = ImageFolder(os.path.join(args.input_path, "train"), args.m{N}_image_size, args.m{N}_augment)
+    val = ImageFolder(os.path.join(args.input_path, "val"), args.m{N}_image_size)
+    loaders = {
+        "train": DataLoader(train, batch_size=args.m{N}_batch_size, shuffle=True, num_workers=4),
+        "val": DataLoader(val, batch_size=args.m{N}_batch_size * 2),
+    }
+    model = Net(len(train.classes)).to(device)
+    if args.m{N}_optimizer == "sgd":
+        optimizer = torch.optim.SGD(model.parameters(), lr=args.m{N}_lr, momentum=0.9)
+    else:
+        optimizer = torch.optim.Adam(model.parameters(), lr=args.m{N}_lr)
+    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=args.m{N}_epochs)
+    history = {}
+    for epoch in range(args.m{N}_epochs):
+        started = time.time()
+        model.train()
+        for images, labels in loaders["train"]:
+            images, labels = images.to(device), labels.to(device)
+            optimizer.zero_grad()
+            loss = F.cross_entropy(model(images), labels)
+            loss.backward()
+            optimizer.step()
+        scheduler.step()
+        model.eval()
+        correct = total = 0
+        with torch.no_grad():
+            for images, labels in loaders["val"]:
+                predicted = model(images.to(device)).argmax(dim=1).cpu()
+                correct += (predicted == labels).sum().item()
+                total += labels.numel()
+        history[str(epoch)] = {"acc": correct / max(total, 1), "loss": float(loss)}
+        logger.info("epoch %d: %s (%.1fs)", epoch, history[str(epoch)], time.time() - started)
+        os.makedirs(args.output_path, exist_ok=True)
+        with open(os.path.join(args.output_path, "experiment.json"), "w") as out:
+            json.dump(history, out)
+    torch.save(model.state_dict(), os.path.join(args.output_path, "model_{N}.pt"))
+    return history
+
+"#,
+    r#"
+def add_args_{N}(parser):
+    text = parser.add_argument_group("text model {N}", "fine-tuning a pretrained encoder")
+    text.add_argument("--m{N}-model-name", default="bert-base-uncased", help="a Hugging Face model id")
+    text.add_argument("--m{N}-max-length", type=int, default=128)
+    text.add_argument("--m{N}-warmup-ratio", type=float, default=0.06)
+    text.add_argument("--m{N}-weight-decay", type=float, default=0.01)
+    text.add_argument("--m{N}-fp16", action="store_true")
+    text.add_argument("--m{N}-labels", nargs="+", default=["negative", "positive"])
+    text.add_argument("--m{N}-gradient-accumulation", type=int, default=1, dest="m{N}_accumulate")
+
+
+def run_{N}(args):
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer, get_linear_schedule_with_warmup
+
+    tokenizer = AutoTokenizer.from_pretrained(args.m{N}_model_name)
+    frame = pd.read_csv(os.path.join(args.input_path, "train.csv"))
+    frame = frame.dropna(subset=["text", "label"]).sample(frac=1.0, random_state=DEFAULT_SEED)
+    split = int(len(frame) * 0.9)
+    train_frame, val_frame = frame.iloc[:split], frame.iloc[split:]
+
+    def encode(rows):
+        batch = tokenizer(
+            list(rows["text"]),
+            truncation=True,
+            padding="max_length",
+            max_length=args.m{N}_max_length,
+            return_tensors="pt",
+        )
+        batch["labels"] = torch.tensor([args.m{N}_labels.index(label) for label in rows["label"]])
+        return batch
+
+    model = AutoModelForSequenceClassification.from_pretrained(
+        args.m{N}_model_name, num_labels=len(args.m{N}_labels)
+    )
+    no_decay = ("bias", "LayerNorm.weight")
+    groups = [
+        {"params": [p for n, p in model.named_parameters() if not any(k in n for k in no_decay)],
+         "weight_decay": args.m{N}_weight_decay},
+        {"params": [p for n, p in model.named_parameters() if any(k in n for k in no_decay)],
+         "weight_decay": 0.0},
+    ]
+    optimizer = torch.optim.AdamW(groups, lr=2e-5)
+    steps = math.ceil(len(train_frame) / 16) * 3 // args.m{N}_accumulate
+    scheduler = get_linear_schedule_with_warmup(optimizer, int(steps * args.m{N}_warmup_ratio), steps)
+    scaler = torch.cuda.amp.GradScaler(enabled=args.m{N}_fp16)
+    history = {}
+    for epoch in range(3):
+        model.train()
+        for start in range(0, len(train_frame), 16):
+            batch = encode(train_frame.iloc[start:start + 16])
+            with torch.autocast("cuda", enabled=args.m{N}_fp16):
+                loss = model(**batch).loss / args.m{N}_accumulate
+            scaler.scale(loss).backward()
+            if (start // 16 + 1) % args.m{N}_accumulate == 0:
+                scaler.step(optimizer)
+                scaler.update()
+                optimizer.zero_grad()
+                scheduler.step()
+        model.eval()
+        with torch.no_grad():
+            batch = encode(val_frame)
+            predictions = model(**batch).logits.argmax(dim=-1)
+            accuracy = (predictions == batch["labels"]).float().mean().item()
+        history[str(epoch)] = {"acc": accuracy, "loss": loss.item()}
+        print(f"epoch {epoch}: accuracy {accuracy:.3f}")
+    Path(args.output_path).mkdir(parents=True, exist_ok=True)
+    Path(args.output_path, "experiment.json").write_text(json.dumps(history))
+    model.save_pretrained(os.path.join(args.output_path, "model_{N}"))
+    return history
+
+"#,
+    r#"
+def add_args_{N}(parser):
+    tabular = parser.add_argument_group("tabular model {N}")
+    tabular.add_argument("--m{N}-target", default="label", help="the column to predict")
+    tabular.add_argument("--m{N}-n-estimators", type=int, default=300)
+    tabular.add_argument("--m{N}-max-depth", type=int, default=None, help="unlimited when omitted")
+    tabular.add_argument("--m{N}-test-size", type=float, default=0.2)
+    tabular.add_argument("--m{N}-drop", action="append", default=[], help="a column to ignore (repeatable)")
+    tabular.add_argument("--m{N}-no-scale", dest="m{N}_scale", action="store_false")
+    tabular.add_argument("--m{N}-metric", choices=("accuracy", "f1", "roc_auc"), default="f1")
+
+
+def run_{N}(args):
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.metrics import accuracy_score, f1_score, roc_auc_score
+    from sklearn.model_selection import train_test_split
+    from sklearn.preprocessing import StandardScaler
+
+    frame = pd.read_csv(os.path.join(args.input_path, "data.csv"))
+    frame = frame.drop(columns=[c for c in args.m{N}_drop if c in frame.columns])
+    labels = frame.pop(args.m{N}_target)
+    numeric = frame.select_dtypes(include=[np.number]).fillna(0.0)
+    categorical = pd.get_dummies(frame.select_dtypes(exclude=[np.number]).fillna("missing"))
+    features = pd.concat([numeric, categorical], axis=1)
+    x_train, x_test, y_train, y_test = train_test_split(
+        features, labels, test_size=args.m{N}_test_size, random_state=DEFAULT_SEED, stratify=labels
+    )
+    if args.m{N}_scale:
+        scaler = StandardScaler().fit(x_train[numeric.columns])
+        x_train.loc[:, numeric.columns] = scaler.transform(x_train[numeric.columns])
+        x_test.loc[:, numeric.columns] = scaler.transform(x_test[numeric.columns])
+    metrics = {
+        "accuracy": lambda y, p, s: accuracy_score(y, p),
+        "f1": lambda y, p, s: f1_score(y, p, average="macro"),
+        "roc_auc": lambda y, p, s: roc_auc_score(y, s[:, 1]) if s.shape[1] == 2 else float("nan"),
+    }
+    history = {}
+    for epoch, estimators in enumerate(range(50, args.m{N}_n_estimators + 1, 50)):
+        model = RandomForestClassifier(
+            n_estimators=estimators, max_depth=args.m{N}_max_depth, n_jobs=-1, random_state=DEFAULT_SEED
+        )
+        model.fit(x_train, y_train)
+        predicted = model.predict(x_test)
+        scores = model.predict_proba(x_test)
+        value = metrics[args.m{N}_metric](y_test, predicted, scores)
+        history[str(epoch)] = {args.m{N}_metric: value, "estimators": estimators}
+        logger.info("%d trees: %s = %.4f", estimators, args.m{N}_metric, value)
+    importances = sorted(zip(features.columns, model.feature_importances_), key=lambda kv: -kv[1])
+    os.makedirs(args.output_path, exist_ok=True)
+    with open(os.path.join(args.output_path, "experiment.json"), "w") as out:
+        json.dump(history, out, indent=2)
+    with open(os.path.join(args.output_path, "importances_{N}.json"), "w") as out:
+        json.dump(dict(importances[:20]), out, indent=2)
+    return history
+
+"#,
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn synthetic_script_has_the_requested_size_and_one_parser() {
+        let source = synthetic_script(200_000);
+        assert!(source.len() >= 200_000);
+        assert_eq!(source.matches("argparse.ArgumentParser(").count(), 1);
+        assert!(
+            source.matches("def run_").count() >= 20,
+            "{} programs",
+            source.matches("def run_").count()
+        );
+    }
+
+    #[test]
+    fn fixture_scripts_are_found() {
+        let scripts = fixture_scripts();
+        assert!(!scripts.is_empty());
+        assert!(scripts.iter().all(|p| p.is_file()));
+    }
+}

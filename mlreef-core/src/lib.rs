@@ -1,0 +1,12 @@
+//! mlreef-core publishes a data scientist's Python repository as a runnable, typed AI module.
+//!
+//! This crate holds every capability; the `mlreef` command and the Python and C bindings are
+//! thin layers over it. Each domain is a module: [`argparse`] reads a script's parameters
+//! without running it, [`decorators`] reads the legacy `@data_processor` convention.
+
+pub mod argparse;
+pub mod decorators;
+pub mod parameter;
+pub mod python;
+
+pub use parameter::{Diagnostic, Extraction, Nargs, Parameter, ParameterType, Severity};

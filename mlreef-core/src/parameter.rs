@@ -1,0 +1,174 @@
+//! The parameter form shared by every extractor (argparse, decorators) and every binding.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value as Json;
+
+/// The module schema's parameter types. The names are a contract with other systems.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[non_exhaustive]
+pub enum ParameterType {
+    String,
+    Integer,
+    Float,
+    Boolean,
+    List,
+    Tuple,
+    Dictionary,
+    Object,
+    Complex,
+    Undefined,
+}
+
+/// `nargs` as argparse holds it: a count, or one of `?`, `*`, `+`, `...`, `A...`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Nargs {
+    Count(i64),
+    Pattern(String),
+}
+
+/// One parameter of a module, in the JSON form of `mlreef params --json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Parameter {
+    /// The first long flag without its prefix, or the positional's name.
+    pub name: Option<String>,
+    /// argparse's `dest`.
+    pub dest: Option<String>,
+    /// Option strings in argparse's order; empty for a positional.
+    pub flags: Vec<String>,
+    /// `store`, `store_true`, ..., `parsers`, or a custom action class's name.
+    pub action: String,
+    /// The `type=` callable's name as written (`int`, `Path`, `file`, `str2bool`).
+    pub python_type: Option<String>,
+    /// The module schema's type.
+    #[serde(rename = "type")]
+    pub schema_type: ParameterType,
+    /// The default argparse holds (`null` when unknown; see `default_expr`).
+    pub default: Json,
+    /// The source text of a default that could not be evaluated.
+    pub default_expr: Option<String>,
+    pub required: bool,
+    pub choices: Option<Vec<Json>>,
+    pub nargs: Option<Nargs>,
+    #[serde(rename = "const")]
+    pub constant: Json,
+    pub help: Option<String>,
+    pub metavar: Option<Json>,
+    /// Title of the argument group, `null` for argparse's default groups.
+    pub group: Option<String>,
+    /// The sub-command path (`train`, `remote add`) for arguments of a sub-parser.
+    pub subcommand: Option<String>,
+    /// 1-based position of the call that declared the parameter.
+    pub line: usize,
+    pub column: usize,
+    /// The file of that call, relative to the repository, when it is a helper module rather
+    /// than the script itself (`null` for the script).
+    #[serde(default)]
+    pub file: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+    Info,
+}
+
+/// Something an extractor could not understand or wants the author to know.
+///
+/// `code` is stable (`dynamic-default`, `unresolved-helper`, ...); `message` is for people.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    pub code: String,
+    pub message: String,
+    pub line: usize,
+    pub column: usize,
+    /// The file the diagnostic is about, when it is not the entry point (a helper module).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+}
+
+/// The result of an extraction: the parameters and what could not be resolved.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Extraction {
+    pub parameters: Vec<Parameter>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Extraction {
+    /// The JSON contract of `mlreef params --json`.
+    #[must_use]
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("extraction serializes")
+    }
+}
+
+/// The schema type of a parameter, from what argparse knows about it.
+#[must_use]
+pub fn schema_type(
+    action: &str,
+    python_type: Option<&str>,
+    nargs: Option<&Nargs>,
+    default: &Json,
+    constant: &Json,
+    choices: Option<&[Json]>,
+) -> ParameterType {
+    let many = match nargs {
+        Some(Nargs::Count(n)) => *n != 0,
+        Some(Nargs::Pattern(p)) => p != "?",
+        None => false,
+    };
+    match action {
+        "store_true" | "store_false" | "boolean_optional" => return ParameterType::Boolean,
+        "count" => return ParameterType::Integer,
+        "append" | "extend" | "append_const" => return ParameterType::List,
+        "store_const" => return of_value(constant),
+        "version" => return ParameterType::Undefined,
+        "parsers" => return ParameterType::String,
+        _ => {}
+    }
+    if many {
+        return ParameterType::List;
+    }
+    if let Some(t) = python_type {
+        match t {
+            "int" => return ParameterType::Integer,
+            "float" => return ParameterType::Float,
+            "str" | "Path" | "PurePath" | "PosixPath" | "file" | "open" => {
+                return ParameterType::String;
+            }
+            "bool" => return ParameterType::Boolean,
+            "complex" => return ParameterType::Complex,
+            "list" => return ParameterType::List,
+            "tuple" => return ParameterType::Tuple,
+            "dict" => return ParameterType::Dictionary,
+            "loads" => return ParameterType::Object,
+            _ => {}
+        }
+    }
+    match default {
+        Json::Null | Json::String(_) if python_type.is_none() => {
+            // Without `type=`, argparse hands the script strings; choices can say more.
+            choices
+                .and_then(|c| c.first())
+                .map_or(ParameterType::String, of_value)
+        }
+        Json::Null => ParameterType::Undefined,
+        other => of_value(other),
+    }
+}
+
+fn of_value(value: &Json) -> ParameterType {
+    match value {
+        Json::Bool(_) => ParameterType::Boolean,
+        Json::Number(n) if n.is_i64() || n.is_u64() => ParameterType::Integer,
+        Json::Number(_) => ParameterType::Float,
+        Json::String(_) => ParameterType::String,
+        Json::Array(_) => ParameterType::List,
+        Json::Object(_) => ParameterType::Dictionary,
+        Json::Null => ParameterType::Undefined,
+    }
+}

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Builds and tests the whole workspace. Safe to run again: it installs only what is missing.
+#
+# Works on a fresh Debian machine with Rust and Python, as root (or with sudo), when only the
+# package registries are reachable.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step="setup"
+trap 'echo "test.sh: FAILED during $step" >&2' ERR
+
+# --- system packages ----------------------------------------------------------------------
+# Debian packages the tests need; add to this list as tests grow.
+apt_packages=()
+command -v python3 >/dev/null || apt_packages+=(python3)
+# Debian splits venv's pip bootstrap into its own package.
+python3 -c 'import ensurepip, venv' 2>/dev/null || apt_packages+=(python3-venv)
+
+missing=()
+for package in "${apt_packages[@]}"; do
+    dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+done
+if ((${#missing[@]} > 0)); then
+    step="apt-get install ${missing[*]}"
+    if ! command -v apt-get >/dev/null; then
+        echo "error: missing ${missing[*]} and no apt-get to install them" >&2
+        exit 1
+    fi
+    sudo=()
+    if ((EUID != 0)); then sudo=(sudo); fi
+    echo "installing ${missing[*]}" >&2
+    "${sudo[@]}" apt-get update -qq
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+        "${missing[@]}"
+fi
+
+# --- Python environment (the oracle and the Python tests) -----------------------------------
+step="python venv"
+if [[ ! -x .venv/bin/python ]]; then
+    echo "creating .venv" >&2
+    python3 -m venv .venv
+fi
+python_packages=(pytest)
+for package in "${python_packages[@]}"; do
+    if ! .venv/bin/python -c "import $package" 2>/dev/null; then
+        echo "installing $package into .venv" >&2
+        .venv/bin/python -m pip install -q "$package"
+    fi
+done
+export VIRTUAL_ENV="$PWD/.venv"
+export PATH="$VIRTUAL_ENV/bin:$PATH"
+
+# --- Rust ------------------------------------------------------------------------------------
+# One build of every target, then the tests reuse it (same profile, same target folder).
+step="cargo build"
+cargo build --workspace --all-targets
+step="cargo test"
+cargo test --workspace
+
+step="cargo clippy"
+if cargo clippy --version >/dev/null 2>&1; then
+    cargo clippy --workspace --all-targets -- -D warnings
+    lint="clippy clean"
+else
+    echo "cargo clippy is not installed; skipping lints (rustup component add clippy)" >&2
+    lint="clippy skipped"
+fi
+
+trap - ERR
+echo "test.sh: ok (build, tests, $lint)"
