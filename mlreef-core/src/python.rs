@@ -111,10 +111,13 @@ pub fn parse_module(source: &str) -> Result<ParsedModule, SyntaxError> {
 ///
 /// Syntax trees are dropped and walked recursively. A long chain such as `1+1+1+...` nests one
 /// node per operator, so the stack a walk needs grows with the input, not with its brackets.
-/// The stack is reserved address space: only the pages a walk touches are ever committed.
+/// A new stack is only made when the current one has less room than that; it is reserved
+/// address space, and only the pages a walk touches are ever committed.
 pub fn with_stack_for<T>(source_len: usize, f: impl FnOnce() -> T) -> T {
-    const MIN: usize = 16 << 20;
+    // Enough for the interpreter's own depth limits on a small script (measured in debug
+    // builds, with room to spare).
+    const MIN: usize = 4 << 20;
     const MAX: usize = 4 << 30;
     let size = source_len.saturating_mul(256).clamp(MIN, MAX);
-    stacker::grow(size, f)
+    stacker::maybe_grow(size, size, f)
 }

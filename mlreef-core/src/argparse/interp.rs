@@ -267,6 +267,7 @@ struct Interp<'a> {
     modules: Vec<ModState<'a>>,
     by_path: HashMap<PathBuf, Option<ModId>>,
     repo: Option<PathBuf>,
+    canonical_repo: Option<PathBuf>,
     roots: Vec<PathBuf>,
     classes: Vec<ClassState<'a>>,
     instances: Vec<(ClassId, HashMap<String, Value<'a>>)>,
@@ -313,8 +314,11 @@ fn canonical(path: &Path) -> PathBuf {
 
 impl<'a> Interp<'a> {
     fn new(arena: &'a Arena<SourceModule>, options: &Options) -> Self {
+        // Absolute but not canonical: resolving symlinks costs a system call per path
+        // component, so it waits until an import really finds a file (see `canonical_repo`).
+        let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
         let script_dir = options.path.as_deref().and_then(Path::parent).map(|p| {
-            canonical(if p.as_os_str().is_empty() {
+            absolute(if p.as_os_str().is_empty() {
                 Path::new(".")
             } else {
                 p
@@ -323,16 +327,18 @@ impl<'a> Interp<'a> {
         let repo = options
             .repo
             .as_deref()
-            .map(canonical)
+            .map(absolute)
             .or_else(|| script_dir.clone());
         // Python puts the script's folder first on sys.path; the repository root comes next
         // so that `from utils.args import ...` works for scripts in subfolders.
-        let roots: Vec<PathBuf> = script_dir.into_iter().chain(repo.clone()).collect();
+        let mut roots: Vec<PathBuf> = script_dir.into_iter().chain(repo.clone()).collect();
+        roots.dedup();
         Self {
             arena,
             modules: Vec::new(),
             by_path: HashMap::new(),
             repo,
+            canonical_repo: None,
             roots,
             classes: Vec::new(),
             instances: Vec::new(),
@@ -353,9 +359,6 @@ impl<'a> Interp<'a> {
 
     fn run_entry(&mut self, entry: &'a SourceModule) -> Extraction {
         let id = self.add_module(entry);
-        if let Some(path) = &entry.path {
-            self.by_path.insert(canonical(path), Some(id));
-        }
         self.exec_module(id);
         let chosen = self.choose_parser();
         let parameters = chosen.map(|p| self.model.parameters(p)).unwrap_or_default();
@@ -855,10 +858,11 @@ impl<'a> Interp<'a> {
                 self.bind(asname.id.as_str(), v);
             } else {
                 // `import a.b` binds `a`; loading `a.b` makes `a.b` reachable as an attribute.
-                let _ = self.import_module(&parts);
-                let v = self
-                    .import_module(&parts[..1])
-                    .map_or_else(|| Value::External(parts[0].to_owned()), Value::Module);
+                let top = self.import_module(&parts[..1]);
+                if top.is_some() && parts.len() > 1 {
+                    let _ = self.import_module(&parts);
+                }
+                let v = top.map_or_else(|| Value::External(parts[0].to_owned()), Value::Module);
                 self.bind(parts[0], v);
             }
         }
@@ -922,13 +926,37 @@ impl<'a> Interp<'a> {
     }
 
     /// The repository module with this dotted name, loaded and executed once.
+    /// The repository and the script, with symlinks resolved: what a file must be inside to
+    /// be read, and the module a helper that imports the script gets back.
+    fn canonical_repo(&mut self) -> Option<PathBuf> {
+        if self.canonical_repo.is_none() {
+            self.canonical_repo = self.repo.as_deref().map(canonical);
+            if let Some(path) = &self.modules[0].src.path {
+                self.by_path.insert(canonical(path), Some(0));
+            }
+        }
+        self.canonical_repo.clone()
+    }
+
     fn import_module(&mut self, parts: &[&str]) -> Option<ModId> {
-        let repo = self.repo.clone()?;
+        self.repo.as_ref()?;
         let roots = self.roots.clone();
         for root in &roots {
+            // Most imports name outside packages (`torch`, `numpy`): one lookup of the first
+            // name settles those.
             let mut base = root.clone();
-            for p in parts {
+            let mut present = true;
+            for (i, p) in parts.iter().enumerate() {
+                let last = i + 1 == parts.len();
+                present &=
+                    Self::listed(&base, p) || (last && Self::listed(&base, &format!("{p}.py")));
+                if !present {
+                    break;
+                }
                 base.push(p);
+            }
+            if !present {
+                continue;
             }
             let package_init = base.join("__init__.py");
             let candidates = [base.with_extension("py"), package_init.clone()];
@@ -936,6 +964,7 @@ impl<'a> Interp<'a> {
                 if !file.is_file() {
                     continue;
                 }
+                let repo = self.canonical_repo()?;
                 let file = canonical(&file);
                 if !file.starts_with(&repo) {
                     continue;
@@ -944,6 +973,7 @@ impl<'a> Interp<'a> {
                 return self.load(&file, parts, is_package);
             }
             // A namespace package (a folder without `__init__.py`).
+            let repo = self.canonical_repo()?;
             if base.is_dir() && canonical(&base).starts_with(&repo) {
                 let dir = canonical(&base);
                 if let Some(id) = self.by_path.get(&dir) {
@@ -964,6 +994,12 @@ impl<'a> Interp<'a> {
             }
         }
         None
+    }
+
+    /// Whether `dir` has an entry `name`. Listing a large folder costs more than the few
+    /// lookups a script's imports need, so this asks for the one name.
+    fn listed(dir: &Path, name: &str) -> bool {
+        std::fs::symlink_metadata(dir.join(name)).is_ok()
     }
 
     fn load(&mut self, file: &Path, parts: &[&str], is_package: bool) -> Option<ModId> {
@@ -2192,7 +2228,10 @@ impl<'a> Interp<'a> {
                     Severity::Warning,
                     "dynamic-action",
                     range,
-                    format!("cannot evaluate the action `{}`", self.excerpt(expr.map_or(range, Ranged::range))),
+                    format!(
+                        "cannot evaluate the action `{}`",
+                        self.excerpt(expr.map_or(range, Ranged::range))
+                    ),
                 );
                 text
             }
@@ -2221,7 +2260,10 @@ impl<'a> Interp<'a> {
                             Severity::Warning,
                             "dynamic-type",
                             e.range(),
-                            format!("cannot tell which callable `{}` is", self.excerpt(e.range())),
+                            format!(
+                                "cannot tell which callable `{}` is",
+                                self.excerpt(e.range())
+                            ),
                         );
                         None
                     }
