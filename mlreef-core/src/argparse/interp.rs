@@ -876,7 +876,25 @@ impl<'a> Interp<'a> {
             .unwrap_or_default();
         let full: Vec<String> = if i.level > 0 {
             let package = &self.modules[self.module()].src.package;
-            let up = (i.level as usize - 1).min(package.len());
+            let up = i.level as usize - 1;
+            // Python refuses a relative import above the top-level package; so do we, rather
+            // than resolve it against the repository root.
+            if package.is_empty() || up >= package.len() {
+                self.report(
+                    Severity::Warning,
+                    "unresolved-import",
+                    i.range(),
+                    format!(
+                        "`{}` goes above the top-level package",
+                        self.excerpt(i.range())
+                    ),
+                );
+                for alias in &i.names {
+                    let name = alias.asname.as_ref().unwrap_or(&alias.name).id.as_str();
+                    self.bind(name, Value::Unknown);
+                }
+                return;
+            }
             package[..package.len() - up]
                 .iter()
                 .cloned()
