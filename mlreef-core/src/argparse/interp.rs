@@ -783,7 +783,20 @@ impl<'a> Interp<'a> {
                 // so we follow them all.
                 _ => {
                     unknown = true;
-                    if let flow @ Flow::Return(_) = self.exec_block(body) {
+                    let before = self.model.actions.len();
+                    let flow = self.exec_block(body);
+                    if self.model.actions.len() > before {
+                        self.report(
+                            Severity::Info,
+                            "conditional-argument",
+                            s.test.range(),
+                            format!(
+                                "arguments are added under a condition that cannot be decided without running the script (`{}`); they are listed as if it held",
+                                self.excerpt(test.map_or(s.test.range(), Ranged::range))
+                            ),
+                        );
+                    }
+                    if let Flow::Return(_) = flow {
                         return flow;
                     }
                 }
