@@ -2,7 +2,27 @@
 
 use std::fs;
 
+use std::path::Path;
+
+use mlreef_core::Extraction;
 use mlreef_core::argparse::{Options, extract_file};
+
+/// Extracts `script` with `repo` as its repository.
+fn extract_in(repo: &Path, script: &Path) -> Extraction {
+    let options = Options {
+        repo: Some(repo.to_path_buf()),
+        ..Options::default()
+    };
+    extract_file(script, &options).unwrap()
+}
+
+fn names(extraction: &Extraction) -> Vec<String> {
+    extraction
+        .parameters
+        .iter()
+        .map(|p| p.name.clone().unwrap())
+        .collect()
+}
 
 const HELPER: &str =
     "def add_args(parser):\n    parser.add_argument('--from-helper', type=int, default=3)\n";
@@ -22,21 +42,9 @@ fn helpers_outside_the_repository_are_not_read() {
         "import argparse\nfrom linked import add_args\nparser = argparse.ArgumentParser()\nparser.add_argument('--own')\nadd_args(parser)\nargs = parser.parse_args()\n",
     )
     .unwrap();
-    let extraction = extract_file(
-        &script,
-        &Options {
-            repo: Some(repo.clone()),
-            ..Options::default()
-        },
-    )
-    .unwrap();
-    let names: Vec<_> = extraction
-        .parameters
-        .iter()
-        .map(|p| p.name.clone().unwrap())
-        .collect();
+    let extraction = extract_in(&repo, &script);
     assert_eq!(
-        names,
+        names(&extraction),
         ["own"],
         "the helper behind the symlink must not be read"
     );
@@ -51,14 +59,7 @@ fn helpers_outside_the_repository_are_not_read() {
     // The same helper inside the repository is followed, and its parameter names its file.
     fs::remove_file(repo.join("linked.py")).unwrap();
     fs::write(repo.join("linked.py"), HELPER).unwrap();
-    let extraction = extract_file(
-        &script,
-        &Options {
-            repo: Some(repo),
-            ..Options::default()
-        },
-    )
-    .unwrap();
+    let extraction = extract_in(&repo, &script);
     let helper = &extraction.parameters[1];
     assert_eq!(helper.name.as_deref(), Some("from-helper"));
     assert_eq!(helper.default, serde_json::json!(3));
@@ -91,20 +92,8 @@ fn scripts_in_subfolders_import_from_their_folder_first_then_the_root() {
         "import argparse\nimport opts\nfrom utils.args import add\np = argparse.ArgumentParser()\nopts.add(p)\nadd(p)\np.parse_args()\n",
     )
     .unwrap();
-    let extraction = extract_file(
-        &script,
-        &Options {
-            repo: Some(repo.to_path_buf()),
-            ..Options::default()
-        },
-    )
-    .unwrap();
-    let names: Vec<_> = extraction
-        .parameters
-        .iter()
-        .map(|p| p.name.clone().unwrap())
-        .collect();
-    assert_eq!(names, ["sibling-helper", "root-helper"]);
+    let extraction = extract_in(repo, &script);
+    assert_eq!(names(&extraction), ["sibling-helper", "root-helper"]);
     assert_eq!(
         extraction.parameters[1].file.as_deref(),
         Some("utils/args.py")
@@ -121,14 +110,7 @@ fn a_relative_import_above_the_top_package_reads_nothing() {
     fs::write(repo.join("pkg/cli.py"), "from ...outside import add_args\n").unwrap();
     let script = repo.join("main.py");
     fs::write(&script, "import argparse\nfrom pkg.cli import add_args\np = argparse.ArgumentParser()\nadd_args(p)\np.parse_args()\n").unwrap();
-    let extraction = extract_file(
-        &script,
-        &Options {
-            repo: Some(repo),
-            ..Options::default()
-        },
-    )
-    .unwrap();
+    let extraction = extract_in(&repo, &script);
     assert!(extraction.parameters.is_empty());
     assert!(
         extraction
