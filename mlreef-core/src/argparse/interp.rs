@@ -956,7 +956,6 @@ impl<'a> Interp<'a> {
         }
     }
 
-    /// The repository module with this dotted name, loaded and executed once.
     /// The repository and the script, with symlinks resolved: what a file must be inside to
     /// be read, and the module a helper that imports the script gets back.
     fn canonical_repo(&mut self) -> Option<PathBuf> {
@@ -969,6 +968,7 @@ impl<'a> Interp<'a> {
         self.canonical_repo.clone()
     }
 
+    /// The repository module with this dotted name, loaded and executed once.
     fn import_module(&mut self, parts: &[&str]) -> Option<ModId> {
         self.repo.as_ref()?;
         let roots = self.roots.clone();
@@ -979,8 +979,8 @@ impl<'a> Interp<'a> {
             let mut present = true;
             for (i, p) in parts.iter().enumerate() {
                 let last = i + 1 == parts.len();
-                present &=
-                    Self::listed(&base, p) || (last && Self::listed(&base, &format!("{p}.py")));
+                present &= Self::has_entry(&base, p)
+                    || (last && Self::has_entry(&base, &format!("{p}.py")));
                 if !present {
                     break;
                 }
@@ -1029,7 +1029,7 @@ impl<'a> Interp<'a> {
 
     /// Whether `dir` has an entry `name`. Listing a large folder costs more than the few
     /// lookups a script's imports need, so this asks for the one name.
-    fn listed(dir: &Path, name: &str) -> bool {
+    fn has_entry(dir: &Path, name: &str) -> bool {
         std::fs::symlink_metadata(dir.join(name)).is_ok()
     }
 
