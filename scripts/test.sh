@@ -40,6 +40,13 @@ if [[ ! -x .venv/bin/python ]]; then
     echo "creating .venv" >&2
     python3 -m venv .venv
 fi
+# The requirements oracle compares our parser with pip's own; its behaviour is pinned to this
+# pip (which vendors packaging 25: strict PEP 440, no legacy versions).
+pip_version="26.3"
+if [[ "$(.venv/bin/python -c 'import pip; print(pip.__version__)')" != "$pip_version" ]]; then
+    echo "installing pip $pip_version into .venv" >&2
+    .venv/bin/python -m pip install -q "pip==$pip_version"
+fi
 python_packages=(pytest)
 for package in "${python_packages[@]}"; do
     if ! .venv/bin/python -c "import $package" 2>/dev/null; then

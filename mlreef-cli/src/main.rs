@@ -4,6 +4,7 @@
 //! presents the result (tables for people, JSON for programs).
 
 mod params;
+mod requirements;
 mod table;
 
 use std::process::ExitCode;
@@ -15,7 +16,8 @@ use clap::{Parser, Subcommand};
 #[command(name = "mlreef", version, propagate_version = true)]
 #[command(after_help = "\
 Example:
-  mlreef params train.py    # the parameters train.py declares, as a table
+  mlreef params train.py                   # the parameters train.py declares
+  mlreef requirements requirements.txt     # its dependencies, read as pip reads them
 
 Run `mlreef help <COMMAND>` for a command's options and more examples.")]
 struct Cli {
@@ -26,10 +28,55 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     Params(params::Args),
+    Requirements(requirements::Args),
 }
 
 fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Params(args) => params::run(&args),
+        Command::Requirements(args) => requirements::run(&args),
+    }
+}
+
+/// `FILE:LINE:COL: severity[code]: message`, the form editors and CI annotators recognise.
+/// `file` is used when the diagnostic names none.
+pub(crate) fn format_diagnostic(file: &str, diagnostic: &mlreef_core::Diagnostic) -> String {
+    let file = diagnostic.file.as_deref().unwrap_or(file);
+    let severity = serde_json::to_value(diagnostic.severity)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    format!(
+        "{file}:{}:{}: {severity}[{}]: {}",
+        diagnostic.line, diagnostic.column, diagnostic.code, diagnostic.message
+    )
+}
+
+/// An error and its causes on one line (the library keeps causes out of its messages).
+pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    message
+}
+
+/// Writes to stdout; a reader that closed the pipe early (`| head`) is not an error.
+pub(crate) fn print(text: &str) -> Result<(), ExitCode> {
+    use std::io::Write as _;
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(ExitCode::SUCCESS),
+        Err(e) => {
+            eprintln!("error: cannot write to stdout: {e}");
+            Err(ExitCode::FAILURE)
+        }
     }
 }

@@ -1,12 +1,11 @@
 //! `mlreef params`: the parameters a script declares, read without running it.
 
-use std::error::Error as _;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use mlreef_core::argparse::{self, Options};
-use mlreef_core::{Diagnostic, Extraction, decorators};
+use mlreef_core::{Extraction, decorators};
 
 use crate::table;
 
@@ -69,7 +68,11 @@ pub fn run(args: &Args) -> ExitCode {
         let mut stderr = io::stderr().lock();
         for diagnostic in &extraction.diagnostics {
             // Nothing sensible is left to do when stderr itself is gone.
-            let _ = writeln!(stderr, "{}", format_diagnostic(&args.script, diagnostic));
+            let _ = writeln!(
+                stderr,
+                "{}",
+                crate::format_diagnostic(&args.script.display().to_string(), diagnostic)
+            );
         }
     }
     ExitCode::SUCCESS
@@ -93,34 +96,13 @@ fn extract(script: &Path, repo: Option<PathBuf>) -> Result<Extraction, argparse:
     Ok(extraction)
 }
 
-/// `FILE:LINE:COL: severity[code]: message`, the form editors and CI annotators recognise.
-fn format_diagnostic(script: &Path, diagnostic: &Diagnostic) -> String {
-    let file = diagnostic
-        .file
-        .clone()
-        .unwrap_or_else(|| script.display().to_string());
-    let severity = serde_json::to_value(diagnostic.severity)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default();
-    format!(
-        "{file}:{}:{}: {severity}[{}]: {}",
-        diagnostic.line, diagnostic.column, diagnostic.code, diagnostic.message
-    )
-}
-
 /// Positioned errors already read `FILE:LINE:COL: message`; IO errors get `error:` and their
 /// causes, because the library keeps causes out of its messages.
 fn report_error(error: &argparse::Error) {
-    let mut message = match error {
-        argparse::Error::Io { .. } => format!("error: {error}"),
-        _ => error.to_string(),
+    let prefix = if matches!(error, argparse::Error::Io { .. }) {
+        "error: "
+    } else {
+        ""
     };
-    let mut source = error.source();
-    while let Some(cause) = source {
-        message.push_str(": ");
-        message.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    eprintln!("{message}");
+    eprintln!("{prefix}{}", crate::error_chain(error));
 }

@@ -50,8 +50,15 @@ pub fn write(out: &mut impl Write, parameters: &[Parameter]) -> io::Result<()> {
         ));
         rows.push(row);
     }
+    write_rows(out, &rows)
+}
 
-    let columns = rows[0].len();
+/// Writes rows (the first is the header) as aligned columns separated by two spaces.
+pub fn write_rows(out: &mut impl Write, rows: &[Vec<String>]) -> io::Result<()> {
+    let Some(first) = rows.first() else {
+        return Ok(());
+    };
+    let columns = first.len();
     let widths: Vec<usize> = (0..columns)
         .map(|c| {
             rows.iter()
@@ -60,7 +67,7 @@ pub fn write(out: &mut impl Write, parameters: &[Parameter]) -> io::Result<()> {
                 .unwrap_or(0)
         })
         .collect();
-    for row in &rows {
+    for row in rows {
         let mut line = String::new();
         for (c, cell) in row.iter().enumerate() {
             if c > 0 {
@@ -111,11 +118,11 @@ fn default(parameter: &Parameter) -> String {
 }
 
 /// Collapses runs of whitespace, newlines included, so that a cell stays on its row.
-fn one_line(text: &str) -> String {
+pub fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-fn truncate(text: &str, width: usize) -> String {
+pub fn truncate(text: &str, width: usize) -> String {
     if text.chars().count() <= width {
         return text.to_owned();
     }

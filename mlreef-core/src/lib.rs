@@ -8,5 +8,6 @@ pub mod argparse;
 pub mod decorators;
 pub mod parameter;
 pub mod python;
+pub mod requirements;
 
 pub use parameter::{Diagnostic, Extraction, Nargs, Parameter, ParameterType, Severity};

@@ -1,0 +1,1 @@
+//! conda `environment.yml` files.
