@@ -1,5 +1,6 @@
 //! `mlreef requirements`: a requirements file read exactly as pip reads it.
 
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -9,6 +10,7 @@ use mlreef_core::{Severity, argparse};
 use crate::table;
 
 /// Read a pip requirements file (and what it includes) as pip does, without installing.
+/// A conda environment file (`.yml`) is read too: its conda packages and its `pip:` list.
 ///
 /// Lines are read in pip's order (encoding, `\` continuations, comments, `${VAR}` from the
 /// environment, options, then each requirement). `-r`/`-c` includes are followed inside the
@@ -158,10 +160,38 @@ fn table(file: &RequirementsFile) -> String {
         rows.push(row);
     }
     let mut out = Vec::new();
-    if file.requirements.is_empty() {
-        out.extend_from_slice(b"no requirements\n");
-    } else {
+    if let Some(conda) = &file.conda {
+        let _ = writeln!(
+            out,
+            "conda environment {} (channels: {})",
+            conda.name.as_deref().unwrap_or("(unnamed)"),
+            if conda.channels.is_empty() {
+                "default".to_owned()
+            } else {
+                conda.channels.join(", ")
+            }
+        );
+        let mut conda_rows = vec![
+            ["CONDA PACKAGE", "VERSION", "BUILD", "CHANNEL", "LINE"]
+                .map(str::to_owned)
+                .to_vec(),
+        ];
+        for d in &conda.dependencies {
+            conda_rows.push(vec![
+                d.name.clone(),
+                d.version.clone().unwrap_or_default(),
+                d.build.clone().unwrap_or_default(),
+                d.channel.clone().unwrap_or_default(),
+                d.line.to_string(),
+            ]);
+        }
         // Writing into a Vec cannot fail.
+        let _ = table::write_rows(&mut out, &conda_rows);
+        out.push(b'\n');
+    }
+    if file.requirements.is_empty() {
+        out.extend_from_slice(b"no pip requirements\n");
+    } else {
         let _ = table::write_rows(&mut out, &rows);
     }
     let o = &file.options;

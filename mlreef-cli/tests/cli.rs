@@ -2,29 +2,16 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use mlreef_core::argparse::{self, Options};
 
-fn mlreef(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mlreef"))
-        .args(args)
-        .output()
-        .expect("run mlreef")
-}
+mod common;
+use common::{mlreef, path_str, text};
 
 fn fixture(relative: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../mlreef-core/tests/fixtures/argparse")
         .join(relative)
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8(bytes.to_vec()).expect("UTF-8 output")
-}
-
-fn path_str(path: &Path) -> &str {
-    path.to_str().expect("UTF-8 path")
 }
 
 /// A script in a fresh temporary folder (which is then the script's repository).

@@ -227,6 +227,11 @@ fn local_link(
     )))
 }
 
+/// The project and version a wheel URL or path names.
+pub(crate) fn wheel_project(url: &str) -> Result<(String, String), String> {
+    wheel_name(&file_name(url))
+}
+
 /// A wheel file name's project and version, as `parse_wheel_filename` reads them.
 fn wheel_name(file: &str) -> Result<(String, String), String> {
     let invalid = |why: &str| format!("invalid wheel file name `{file}`: {why}");
@@ -328,7 +333,7 @@ pub(crate) fn requirement(text: &str, base: &Path) -> Result<Meaning, String> {
         }
     };
     let (name, specifier) = if is_wheel(&location) {
-        let (project, version) = wheel_name(&file_name(&location))?;
+        let (project, version) = wheel_project(&location)?;
         (Some(project), format!("=={version}"))
     } else {
         match egg_fragment(&location)? {

@@ -38,6 +38,7 @@ use std::path::{Component, Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 pub use crate::parameter::{Diagnostic, Severity};
+pub use conda::{CondaEnvironment, MatchSpec, is_environment_file};
 pub use target::{Target, TargetError};
 
 use options::{Given, Opt};
@@ -74,6 +75,38 @@ pub enum Error {
         column: usize,
         message: String,
     },
+    /// An environment file that is not YAML, or not a mapping.
+    #[error("{}:{line}:{column}: {message}", path.display())]
+    Yaml {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+}
+
+impl From<conda::YamlError> for Error {
+    fn from(e: conda::YamlError) -> Self {
+        Error::Yaml {
+            path: e.path,
+            line: e.line,
+            column: e.column,
+            message: e.message,
+        }
+    }
+}
+
+impl Error {
+    /// The line and column the error is at, when it has one.
+    #[must_use]
+    pub fn position(&self) -> Option<(usize, usize)> {
+        match self {
+            Error::Io { .. } => None,
+            Error::Decode { line, column, .. } | Error::Yaml { line, column, .. } => {
+                Some((*line, *column))
+            }
+        }
+    }
 }
 
 /// Where a requirement is installed from.
@@ -182,6 +215,10 @@ pub struct RequirementsFile {
     pub requirements: Vec<Requirement>,
     pub options: IndexOptions,
     pub diagnostics: Vec<Diagnostic>,
+    /// For a conda environment file: its name, channels and conda packages (the `pip:`
+    /// entries are `requirements`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conda: Option<CondaEnvironment>,
     /// The target the requirements were evaluated for, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target: Option<Target>,
@@ -256,7 +293,7 @@ impl RequirementsFile {
     }
 }
 
-/// Reads a requirements file and its includes.
+/// Reads a requirements file and its includes, or a conda environment file (`.yml`, `.yaml`).
 pub fn parse_file(path: &Path, options: &Options) -> Result<RequirementsFile, Error> {
     let bytes = fs_err::read(path).map_err(|source| Error::Io {
         path: path.to_owned(),
@@ -272,7 +309,16 @@ pub fn parse_file(path: &Path, options: &Options) -> Result<RequirementsFile, Er
         path: Some(path.to_owned()),
         ..options.clone()
     };
+    if is_environment_file(path) {
+        return parse_environment(&text, &options);
+    }
     Ok(parse(&text, &options))
+}
+
+/// Reads a conda environment file's text; [`Options::path`] says where it lives (its `pip:`
+/// entries are read as a requirements file in the same folder).
+pub fn parse_environment(text: &str, options: &Options) -> Result<RequirementsFile, Error> {
+    Ok(conda::parse(text, options)?)
 }
 
 /// Reads requirements text; [`Options::path`] says where it lives.

@@ -85,23 +85,23 @@ fn extras(r: &Requirement) -> String {
     }
 }
 
-/// Whether the URL alone gives pip the same name (a wheel's file name or `#egg=`).
+/// Whether the URL alone gives pip the same name and version (a wheel's file name, or
+/// `#egg=`), so that `name @` can be left out.
 fn url_names_itself(r: &Requirement, url: &str) -> bool {
     if line::is_wheel(url) {
-        return true;
+        return line::wheel_project(url).is_ok_and(|(name, version)| {
+            r.name.as_deref() == Some(name.as_str()) && r.specifier == format!("=={version}")
+        });
     }
     let egg = url
         .split_once("egg=")
         .map(|(_, rest)| rest.split('&').next().unwrap_or(""));
-    egg.is_some() && egg == r.name.as_deref()
+    egg.is_some() && egg == r.name.as_deref() && r.specifier.is_empty()
 }
 
 pub(super) fn requirement_line(r: &Requirement, top: &str) -> String {
     let url = r.url.as_deref().map(|u| rebase(u, &r.source, top, r.kind));
     let mut text = String::new();
-    if r.editable {
-        text.push_str("-e ");
-    }
     match (&r.name, url) {
         (Some(name), None) => {
             let _ = write!(text, "{name}{}{}", extras(r), r.specifier);
@@ -120,15 +120,27 @@ pub(super) fn requirement_line(r: &Requirement, top: &str) -> String {
     if let Some(marker) = &r.marker {
         let _ = write!(text, " ; {marker}");
     }
+    if r.editable {
+        // `-e` takes one shell word: `-e "name @ git+https://... ; marker"`.
+        text = format!("-e {}", quote(&text));
+    }
     for hash in &r.hashes {
         let _ = write!(text, " --hash={hash}");
     }
     for setting in &r.config_settings {
-        let quoted = shlex::try_quote(setting)
-            .map_or_else(|_| setting.clone(), std::borrow::Cow::into_owned);
-        let _ = write!(text, " --config-settings={quoted}");
+        let _ = write!(text, " --config-settings={}", quote(setting));
     }
     text
+}
+
+/// Quotes a word for pip's `shlex.split` of the options part, only when it needs it (pip
+/// splits on white space and honours quotes and backslashes; `[`, `&` and `#` are plain
+/// characters there).
+fn quote(word: &str) -> String {
+    if !word.contains(|c: char| c.is_whitespace() || matches!(c, '\'' | '"' | '\\')) {
+        return word.to_owned();
+    }
+    shlex::try_quote(word).map_or_else(|_| word.to_owned(), std::borrow::Cow::into_owned)
 }
 
 /// A relative path written in `source` re-expressed relative to `top`'s folder.
