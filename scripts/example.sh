@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# The main job: list the parameters of the example training script, without running it.
-# Extra arguments go to `mlreef params`, e.g. `./scripts/example.sh --json`.
+# The main job on the example module: the parameters of examples/train.py, read without
+# running it, then its requirements as pip reads them, evaluated for CPython 3.11 on
+# linux/amd64 (the default base image). Extra arguments go to both commands, e.g.
+# `./scripts/example.sh --json`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,4 +11,7 @@ if ! command -v cargo >/dev/null; then
     exit 1
 fi
 # cargo rebuilds only what changed, so this is cheap after the first run.
-exec cargo run --release -q -p mlreef-cli -- params examples/train.py "$@"
+mlreef() { cargo run --release -q -p mlreef-cli -- "$@"; }
+mlreef params examples/train.py "$@"
+echo
+mlreef requirements examples/requirements.txt --python 3.11 --platform linux/amd64 "$@"

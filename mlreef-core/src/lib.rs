@@ -2,7 +2,8 @@
 //!
 //! This crate holds every capability; the `mlreef` command and the Python and C bindings are
 //! thin layers over it. Each domain is a module: [`argparse`] reads a script's parameters
-//! without running it, [`decorators`] reads the legacy `@data_processor` convention.
+//! without running it, [`decorators`] reads the legacy `@data_processor` convention, and
+//! [`requirements`] reads pip requirements files and conda environment files as pip does.
 
 pub mod argparse;
 pub mod decorators;
@@ -11,3 +12,4 @@ pub mod python;
 pub mod requirements;
 
 pub use parameter::{Diagnostic, Extraction, Nargs, Parameter, ParameterType, Severity};
+pub use requirements::{Requirement, RequirementsFile, Target};

@@ -46,7 +46,7 @@ pub struct MatchSpec {
 /// An environment file that is not YAML, or not a mapping.
 #[derive(Debug, thiserror::Error)]
 #[error("{}:{line}:{column}: {message}", path.display())]
-pub struct YamlError {
+pub(crate) struct YamlError {
     pub path: PathBuf,
     pub line: usize,
     pub column: usize,

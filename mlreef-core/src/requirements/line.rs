@@ -393,7 +393,8 @@ pub(crate) fn editable(text: &str, base: &Path) -> Result<Meaning, String> {
     }
     let (path, extras) = strip_extras(text);
     let is_file_url = scheme(path).as_deref() == Some("file");
-    if is_file_url || base.join(path).is_dir() {
+    // pip asks the file system first; a URL is not worth a system call.
+    if is_file_url || (!is_url(path) && base.join(path).is_dir()) {
         let name = if is_file_url {
             egg_fragment(path)?
         } else {

@@ -21,10 +21,9 @@
 //! assert_eq!(file.requirements[0].name.as_deref(), Some("numpy"));
 //! assert_eq!(file.requirements[0].applies, Some(true));
 //! assert_eq!(file.unpinned().count(), 1);
-//! # Ok::<(), mlreef_core::requirements::Error>(())
 //! ```
 
-pub mod conda;
+mod conda;
 mod line;
 mod options;
 mod pep508;
@@ -328,15 +327,22 @@ pub fn parse(text: &str, options: &Options) -> RequirementsFile {
         .path
         .clone()
         .unwrap_or_else(|| PathBuf::from("requirements.txt"));
-    let top = real_folder(&absolute(&path));
-    let root = match &options.repo {
+    let mut top = absolute(&path);
+    let mut root = match &options.repo {
         Some(repo) => absolute(repo),
         None => top.parent().map(Path::to_owned).unwrap_or_default(),
     };
-    let root = root.canonicalize().unwrap_or(root);
+    // Resolving symbolic links costs a system call per path component, so it is done only
+    // when the plain paths do not line up (a repository given as its real path, a file
+    // through a link).
+    if !top.starts_with(&root) {
+        top = real_folder(&top);
+        root = root.canonicalize().unwrap_or(root);
+    }
     let mut walker = Walker {
         options,
         root,
+        real_root: std::cell::OnceCell::new(),
         out: RequirementsFile::default(),
     };
     walker.out.top = walker.source_name(&top);
@@ -385,8 +391,10 @@ fn normalize(path: &Path) -> PathBuf {
 
 struct Walker<'a> {
     options: &'a Options,
-    /// The repository, with symbolic links resolved.
+    /// The repository, as a plain absolute path.
     root: PathBuf,
+    /// The repository with symbolic links resolved, once an include needs it.
+    real_root: std::cell::OnceCell<PathBuf>,
     out: RequirementsFile,
 }
 
@@ -652,10 +660,13 @@ impl Walker<'_> {
         }
         if !self.options.allow_outside_repo {
             // Lexically inside, and inside once symbolic links are resolved.
+            let real_root = self
+                .real_root
+                .get_or_init(|| self.root.canonicalize().unwrap_or_else(|_| self.root.clone()));
             let inside = path.starts_with(&self.root)
                 && path
                     .canonicalize()
-                    .map_or(true, |real| real.starts_with(&self.root));
+                    .map_or(true, |real| real.starts_with(real_root));
             if !inside {
                 self.diagnostic(
                     Severity::Error,
