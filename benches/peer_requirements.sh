@@ -16,7 +16,8 @@
 # Usage: benches/peer_requirements.sh            (from any folder)
 #        ROUNDS=20 benches/peer_requirements.sh   (rounds over all files per side; default 5)
 # Uses .venv/bin/python when present (it has pip 26, the version mlreef follows), else python3;
-# PYTHON overrides both. Uses hyperfine when it is installed, else a timing loop in Python.
+# PYTHON overrides both. Uses hyperfine when it is installed, else a timing loop in Python
+# (benches/peer_time.py).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -97,55 +98,8 @@ if [[ "${mlreef_refused[*]}" != "${pip_refused[*]}" ]]; then
     diff <(printf '%s\n' "${mlreef_refused[@]}") <(printf '%s\n' "${pip_refused[@]}") >&2 || true
 fi
 
-if command -v hyperfine >/dev/null; then
-    list="$tmp/files"
-    results="$tmp/results.json"
-    printf '%s\n' "${files[@]}" >"$list"
-    # One hyperfine run = every file once; both commands pay the same shell loop.
-    hyperfine --style basic --ignore-failure --warmup 1 --runs "$rounds" \
-        --export-json "$results" \
-        --command-name mlreef \
-        "while read -r f; do '$mlreef' requirements --json \"\$f\" >/dev/null 2>&1; done <'$list'" \
-        --command-name pip \
-        "while read -r f; do '$python' '$pip_parse' \"\$f\" >/dev/null 2>&1; done <'$list'" >&2
-    "$python" - "$results" "$((rounds * ${#files[@]}))" <<'PY'
-import json, sys
-runs = {r["command"]: sum(r["times"]) for r in json.load(open(sys.argv[1]))["results"]}
-count = int(sys.argv[2])
-for name, label in (("mlreef", "mlreef requirements --json"), ("pip", "pip parse_requirements")):
-    print(f"{label + ':':28}{runs[name]:.3f} s total, {runs[name] / count * 1000:.2f} ms per file")
-print(f"{'ratio pip/mlreef:':28}{runs['pip'] / runs['mlreef']:.1f}x")
-PY
-else
-    "$python" - "$rounds" "$mlreef" "$python" "$pip_parse" "${files[@]}" <<'PY'
-import subprocess, sys, time
-
-rounds, mlreef, python, pip_parse, files = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5:]
-sides = {
-    "mlreef": lambda f: [mlreef, "requirements", "--json", f],
-    "pip": lambda f: [python, pip_parse, f],
-}
-total = {name: 0.0 for name in sides}
-
-def run(name, command, record):
-    for f in files:
-        started = time.perf_counter()
-        subprocess.run(command(f), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        if record:
-            total[name] += time.perf_counter() - started
-
-for name, command in sides.items():  # warm-up: page cache, Python's bytecode cache
-    run(name, command, record=False)
-for _ in range(rounds):  # alternate sides so drift in machine load hits both alike
-    for name, command in sides.items():
-        run(name, command, record=True)
-
-count = rounds * len(files)
-for name, label in (("mlreef", "mlreef requirements --json"), ("pip", "pip parse_requirements")):
-    print(f"{label + ':':28}{total[name]:.3f} s total, {total[name] / count * 1000:.2f} ms per file")
-print(f"{'ratio pip/mlreef:':28}{total['pip'] / total['mlreef']:.1f}x")
-PY
-fi
+"$python" "$root/benches/peer_time.py" "$rounds" "mlreef requirements --json" "pip parse_requirements" \
+    -- "$mlreef" requirements --json -- "$python" "$pip_parse" -- "${files[@]}"
 
 # pip's parser alone, without start-up: the figure to set against the criterion bench.
 per_file=$("$python" "$pip_parse" --time "$rounds" "${files[@]}")
