@@ -660,9 +660,11 @@ impl Walker<'_> {
         }
         if !self.options.allow_outside_repo {
             // Lexically inside, and inside once symbolic links are resolved.
-            let real_root = self
-                .real_root
-                .get_or_init(|| self.root.canonicalize().unwrap_or_else(|_| self.root.clone()));
+            let real_root = self.real_root.get_or_init(|| {
+                self.root
+                    .canonicalize()
+                    .unwrap_or_else(|_| self.root.clone())
+            });
             let inside = path.starts_with(&self.root)
                 && path
                     .canonicalize()

@@ -22,16 +22,18 @@ pub(crate) struct Spec {
 
 /// Parses a PEP 508 requirement; the error is one line for people.
 pub(crate) fn parse_requirement(text: &str) -> Result<Spec, String> {
-    let parsed = match pep508_rs::Requirement::<pep508_rs::VerbatimUrl>::from_str(text) {
+    check_extras(text)?;
+    let parsed = match guarded(text, |t| {
+        pep508_rs::Requirement::<pep508_rs::VerbatimUrl>::from_str(t)
+    }) {
         Ok(parsed) => parsed,
         // PEP 440's arbitrary equality (`===1.0-custom`) compares strings, which the crate
         // does not allow; packaging does. Validate the rest with a stand-in version.
-        Err(error) => {
-            pep508_rs::Requirement::<pep508_rs::VerbatimUrl>::from_str(&arbitrary_to_version(text))
-                .ok()
-                .filter(|_| text.contains("==="))
-                .ok_or_else(|| one_line(&error.message.to_string()))?
-        }
+        Err(error) if text.contains("===") => guarded(&arbitrary_to_version(text), |t| {
+            pep508_rs::Requirement::<pep508_rs::VerbatimUrl>::from_str(t)
+        })
+        .map_err(|_| error)?,
+        Err(error) => return Err(error),
     };
     let trimmed = text.trim_start();
     let name_len = trimmed
@@ -112,9 +114,7 @@ pub(crate) struct Marker {
 
 impl Marker {
     pub(crate) fn parse(text: &str) -> Result<Marker, String> {
-        MarkerTree::from_str(text)
-            .map(|tree| Marker { tree })
-            .map_err(|error| one_line(&error.message.to_string()))
+        guarded(text, MarkerTree::from_str).map(|tree| Marker { tree })
     }
 
     pub(crate) fn evaluate(&self, environment: &Environment) -> bool {
@@ -183,6 +183,58 @@ pub(crate) fn canonical_name(name: &str) -> String {
     out
 }
 
+/// Calls the crate so that no input can make it panic, and words its error for people.
+///
+/// The crate slices its input by byte offsets when it reports an error, which panics inside a
+/// multi-byte character; so it sees every non-ASCII character as a backtick, which PEP 508
+/// allows exactly where it allows any character (inside quoted marker strings and URLs).
+/// Any other panic it might still have becomes an error.
+fn guarded<T>(
+    text: &str,
+    parse: impl FnOnce(&str) -> Result<T, pep508_rs::Pep508Error> + std::panic::UnwindSafe,
+) -> Result<T, String> {
+    let ascii: String = text
+        .chars()
+        .map(|c| if c.is_ascii() { c } else { '`' })
+        .collect();
+    let result =
+        std::panic::catch_unwind(|| parse(&ascii).map_err(|e| (e.start, e.message.to_string())))
+            .unwrap_or_else(|_| Err((0, "the requirement cannot be read".to_owned())));
+    result.map_err(
+        |(start, message)| match text.chars().nth(start).filter(|c| !c.is_ascii()) {
+            Some(c) => format!("unexpected character `{c}`"),
+            None => one_line(&message),
+        },
+    )
+}
+
+/// The extras in `name [a, b]` must be PEP 508 names; the crate's own check of a name like
+/// `tor--` disagrees with its parser and panics.
+fn check_extras(text: &str) -> Result<(), String> {
+    let rest = text
+        .trim_start()
+        .trim_start_matches(|c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'));
+    let Some(inner) = rest
+        .trim_start()
+        .strip_prefix('[')
+        .and_then(|r| r.split_once(']'))
+        .map(|(i, _)| i)
+    else {
+        return Ok(());
+    };
+    for extra in inner.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+        let valid = extra
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+            && extra.starts_with(|c: char| c.is_ascii_alphanumeric())
+            && extra.ends_with(|c: char| c.is_ascii_alphanumeric());
+        if !valid {
+            return Err(format!("`{extra}` is not a valid extra name"));
+        }
+    }
+    Ok(())
+}
+
 fn one_line(message: &str) -> String {
     message.lines().next().unwrap_or(message).trim().to_owned()
 }
@@ -211,6 +263,11 @@ mod tests {
     fn names() {
         assert_eq!(canonical_name("Foo__Bar.baz"), "foo-bar-baz");
         assert!(parse_requirement("foo=1.0").is_err());
+        // Inputs that made the crate panic (found by fuzzing).
+        assert!(parse_requirement("a[tor--]").is_err());
+        assert!(Marker::parse("extra == \"test\"\u{fffd}\u{fffd}1\"").is_err());
+        assert!(Marker::parse("python_version != \"3.6\" a\u{fffd}\u{fffd}nd x").is_err());
+        assert!(Marker::parse("platform_version == 'caf\u{e9}'").is_ok());
         assert_eq!(
             parse_requirement("tool === 1.0-custom").unwrap().specifier,
             "===1.0-custom"
