@@ -134,13 +134,7 @@ fn egg_fragment(url: &str) -> Result<Option<String>, String> {
         return Ok(None);
     };
     let value = url[at + 5..].split('&').next().unwrap_or("");
-    let valid = !value.is_empty()
-        && value
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
-        && value.starts_with(|c: char| c.is_ascii_alphanumeric())
-        && value.ends_with(|c: char| c.is_ascii_alphanumeric());
-    if valid {
+    if pep508::is_name(value) {
         Ok(Some(value.to_owned()))
     } else {
         Err(format!(

@@ -22,7 +22,7 @@ pub(crate) struct Spec {
 
 /// Parses a PEP 508 requirement; the error is one line for people.
 pub(crate) fn parse_requirement(text: &str) -> Result<Spec, String> {
-    check_extras(text)?;
+    check_names(text)?;
     let parsed = match guarded(text, |t| {
         pep508_rs::Requirement::<pep508_rs::VerbatimUrl>::from_str(t)
     }) {
@@ -37,7 +37,7 @@ pub(crate) fn parse_requirement(text: &str) -> Result<Spec, String> {
     };
     let trimmed = text.trim_start();
     let name_len = trimmed
-        .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')))
+        .find(|c: char| !is_name_char(c))
         .unwrap_or(trimmed.len());
     let name = trimmed[..name_len].to_owned();
     let mut rest = trimmed[name_len..].trim_start();
@@ -208,31 +208,45 @@ fn guarded<T>(
     )
 }
 
-/// The extras in `name [a, b]` must be PEP 508 names; the crate's own check of a name like
-/// `tor--` disagrees with its parser and panics.
-fn check_extras(text: &str) -> Result<(), String> {
-    let rest = text
-        .trim_start()
-        .trim_start_matches(|c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'));
-    let Some(inner) = rest
+/// The project name and the extras in `name [a, b]` must be PEP 508 names. The crate checks
+/// them again after parsing, behind an `expect` that disagrees with its parser for names such
+/// as `namer_` or `tor--` and panics; so they are checked here first.
+fn check_names(text: &str) -> Result<(), String> {
+    let trimmed = text.trim_start();
+    let name_len = trimmed
+        .find(|c: char| !is_name_char(c))
+        .unwrap_or(trimmed.len());
+    let name = &trimmed[..name_len];
+    if !name.is_empty() && !is_name(name) {
+        return Err(format!("`{name}` is not a valid project name"));
+    }
+    let Some(inner) = trimmed[name_len..]
         .trim_start()
         .strip_prefix('[')
         .and_then(|r| r.split_once(']'))
-        .map(|(i, _)| i)
+        .map(|(inner, _)| inner)
     else {
         return Ok(());
     };
-    for extra in inner.split(',').map(str::trim).filter(|e| !e.is_empty()) {
-        let valid = extra
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
-            && extra.starts_with(|c: char| c.is_ascii_alphanumeric())
-            && extra.ends_with(|c: char| c.is_ascii_alphanumeric());
-        if !valid {
-            return Err(format!("`{extra}` is not a valid extra name"));
-        }
+    match inner
+        .split(',')
+        .map(str::trim)
+        .find(|e| !e.is_empty() && !is_name(e))
+    {
+        Some(extra) => Err(format!("`{extra}` is not a valid extra name")),
+        None => Ok(()),
     }
-    Ok(())
+}
+
+fn is_name_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')
+}
+
+/// PEP 508's `identifier`: letters and digits at both ends, `.-_` between.
+pub(crate) fn is_name(text: &str) -> bool {
+    text.chars().all(is_name_char)
+        && text.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && text.ends_with(|c: char| c.is_ascii_alphanumeric())
 }
 
 fn one_line(message: &str) -> String {
@@ -265,6 +279,7 @@ mod tests {
         assert!(parse_requirement("foo=1.0").is_err());
         // Inputs that made the crate panic (found by fuzzing).
         assert!(parse_requirement("a[tor--]").is_err());
+        assert!(parse_requirement("namer_ [x]").is_err());
         assert!(Marker::parse("extra == \"test\"\u{fffd}\u{fffd}1\"").is_err());
         assert!(Marker::parse("python_version != \"3.6\" a\u{fffd}\u{fffd}nd x").is_err());
         assert!(Marker::parse("platform_version == 'caf\u{e9}'").is_ok());
