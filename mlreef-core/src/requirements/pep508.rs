@@ -220,22 +220,22 @@ fn check_names(text: &str) -> Result<(), String> {
     if !name.is_empty() && !is_name(name) {
         return Err(format!("`{name}` is not a valid project name"));
     }
-    let Some(inner) = trimmed[name_len..]
-        .trim_start()
-        .strip_prefix('[')
-        .and_then(|r| r.split_once(']'))
-        .map(|(inner, _)| inner)
-    else {
+    let Some(rest) = trimmed[name_len..].trim_start().strip_prefix('[') else {
         return Ok(());
     };
-    match inner
-        .split(',')
-        .map(str::trim)
-        .find(|e| !e.is_empty() && !is_name(e))
-    {
-        Some(extra) => Err(format!("`{extra}` is not a valid extra name")),
-        None => Ok(()),
+    // Up to `]`, or to the end when it is missing (the crate reads the names before it
+    // notices, and panics on a bad one).
+    let inner = rest.split_once(']').map_or(rest, |(inner, _)| inner);
+    for piece in inner.split(',') {
+        let piece = piece.trim_start();
+        let extra = &piece[..piece
+            .find(|c: char| !is_name_char(c))
+            .unwrap_or(piece.len())];
+        if !extra.is_empty() && !is_name(extra) {
+            return Err(format!("`{extra}` is not a valid extra name"));
+        }
     }
+    Ok(())
 }
 
 fn is_name_char(c: char) -> bool {
@@ -280,6 +280,9 @@ mod tests {
         // Inputs that made the crate panic (found by fuzzing).
         assert!(parse_requirement("a[tor--]").is_err());
         assert!(parse_requirement("namer_ [x]").is_err());
+        for unclosed in ["v[e-", "a[b.,c", "a[b_ @ http://x", "a.==1", "a[b_ ]"] {
+            assert!(parse_requirement(unclosed).is_err(), "{unclosed}");
+        }
         assert!(Marker::parse("extra == \"test\"\u{fffd}\u{fffd}1\"").is_err());
         assert!(Marker::parse("python_version != \"3.6\" a\u{fffd}\u{fffd}nd x").is_err());
         assert!(Marker::parse("platform_version == 'caf\u{e9}'").is_ok());
