@@ -3,6 +3,7 @@
 //! Every capability lives in the library; this crate parses arguments, calls the library and
 //! presents the result (tables for people, JSON for programs).
 
+mod inspect;
 mod params;
 mod requirements;
 mod table;
@@ -18,6 +19,7 @@ use clap::{Parser, Subcommand};
 Example:
   mlreef params train.py                   # the parameters train.py declares
   mlreef requirements requirements.txt     # its dependencies, read as pip reads them
+  mlreef inspect                           # the module this repository makes
 
 Run `mlreef help <COMMAND>` for a command's options and more examples.")]
 struct Cli {
@@ -28,12 +30,16 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     Params(params::Args),
+    Inspect(inspect::InspectArgs),
+    Schema(inspect::SchemaArgs),
     Requirements(requirements::Args),
 }
 
 fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Params(args) => params::run(&args),
+        Command::Inspect(args) => inspect::run(&args),
+        Command::Schema(args) => inspect::run_schema(&args),
         Command::Requirements(args) => requirements::run(&args),
     }
 }

@@ -4,8 +4,8 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use mlreef_core::argparse::{self, Options};
-use mlreef_core::{Extraction, decorators};
+use mlreef_core::Extraction;
+use mlreef_core::argparse;
 
 use crate::table;
 
@@ -30,8 +30,12 @@ pub struct Args {
     script: PathBuf,
 
     /// Print the extraction as JSON (parameters and diagnostics) on stdout
-    #[arg(long)]
+    #[arg(long, conflicts_with = "json_schema")]
     json: bool,
+
+    /// Print a JSON Schema of the parameters (one property each, for generating a form)
+    #[arg(long)]
+    json_schema: bool,
 
     /// The repository whose modules may be read to follow helpers and constants
     /// [default: the script's git root, else its folder]
@@ -49,7 +53,19 @@ pub fn run(args: &Args) -> ExitCode {
         }
     };
     let mut stdout = io::stdout().lock();
-    let written = if args.json {
+    let written = if args.json_schema {
+        let title = args
+            .script
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let schema = mlreef_core::module::parameters_schema(&title, &extraction.parameters);
+        writeln!(
+            stdout,
+            "{}",
+            serde_json::to_string_pretty(&schema).unwrap_or_default()
+        )
+    } else if args.json {
         writeln!(stdout, "{}", extraction.to_json())
     } else {
         table::write(&mut stdout, &extraction.parameters)
@@ -64,7 +80,7 @@ pub fn run(args: &Args) -> ExitCode {
             return ExitCode::FAILURE;
         }
     }
-    if !args.json {
+    if !args.json && !args.json_schema {
         let mut stderr = io::stderr().lock();
         for diagnostic in &extraction.diagnostics {
             // Nothing sensible is left to do when stderr itself is gone.
@@ -80,24 +96,9 @@ pub fn run(args: &Args) -> ExitCode {
 
 /// The argparse extraction, or the legacy decorator convention when the script has no parser.
 fn extract(script: &Path, repo: Option<PathBuf>) -> Result<Extraction, argparse::Error> {
-    let options = Options { repo, path: None };
-    let mut extraction = argparse::extract_file(script, &options)?;
-    let no_parser = extraction.parameters.is_empty()
-        && extraction.diagnostics.iter().any(|d| d.code == "no-parser");
-    if no_parser {
-        let legacy = decorators::extract_file(script)?;
-        if !legacy.parameters.is_empty() {
-            // The script does declare parameters, so "no parser" would only mislead.
-            extraction.diagnostics.retain(|d| d.code != "no-parser");
-            extraction.parameters = legacy.parameters;
-            extraction.diagnostics.extend(legacy.diagnostics);
-        }
-    }
-    Ok(extraction)
+    mlreef_core::module::script_parameters(script, repo)
 }
 
-/// Positioned errors already read `FILE:LINE:COL: message`; IO errors get `error:` and their
-/// causes, because the library keeps causes out of its messages.
 fn report_error(error: &argparse::Error) {
     let prefix = if matches!(error, argparse::Error::Io { .. }) {
         "error: "

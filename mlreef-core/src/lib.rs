@@ -7,9 +7,11 @@
 
 pub mod argparse;
 pub mod decorators;
+pub mod module;
 pub mod parameter;
 pub mod python;
 pub mod requirements;
 
+pub use module::Module;
 pub use parameter::{Diagnostic, Extraction, Nargs, Parameter, ParameterType, Severity};
 pub use requirements::{Requirement, RequirementsFile, Target};

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
 /// The module schema's parameter types. The names are a contract with other systems.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 #[non_exhaustive]
 pub enum ParameterType {
@@ -21,7 +21,7 @@ pub enum ParameterType {
 }
 
 /// `nargs` as argparse holds it: a count, or one of `?`, `*`, `+`, `...`, `A...`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(untagged)]
 pub enum Nargs {
     Count(i64),
@@ -29,7 +29,7 @@ pub enum Nargs {
 }
 
 /// One parameter of a module, in the JSON form of `mlreef params --json`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Parameter {
     /// The first long flag without its prefix, or the positional's name.
     pub name: Option<String>,

@@ -1,0 +1,393 @@
+//! Finding a module in a repository: its entry point, requirements, name, branch and the
+//! script's hash, without running anything.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use super::{BaseEnvironment, EntryPoints, Module};
+use crate::requirements::{self, RequirementsFile};
+use crate::{Diagnostic, Extraction, argparse, decorators};
+
+/// How to discover a module. Everything left `None` is found in the repository.
+#[derive(Debug, Clone, Default)]
+pub struct DiscoverOptions {
+    /// The entry point, relative to the repository (or absolute inside it).
+    pub entry_point: Option<PathBuf>,
+    /// The requirements file (`requirements.txt`, `environment.yml`), likewise.
+    pub requirements: Option<PathBuf>,
+    /// Values for `${VAR}` in the requirements file.
+    pub env: HashMap<String, String>,
+}
+
+/// A discovered module and what the extractors reported on the way.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Discovered {
+    pub module: Module,
+    /// Diagnostics of the entry point's extraction and of the requirements file; `file` names
+    /// the file, relative to the repository.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// A repository that does not make a module.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    #[error(
+        "no entry point in `{}`: no train.py, main.py or run.py, and no script that builds an \
+         argparse parser; name one explicitly",
+        repo.display()
+    )]
+    NoEntryPoint { repo: PathBuf },
+    #[error(
+        "more than one script in `{}` could be the entry point: {}; name one explicitly",
+        repo.display(),
+        candidates.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")
+    )]
+    AmbiguousEntryPoint {
+        repo: PathBuf,
+        candidates: Vec<String>,
+    },
+    #[error("`{}` is not inside the repository `{}`", path.display(), repo.display())]
+    OutsideRepository { path: PathBuf, repo: PathBuf },
+    #[error("cannot read `{}`", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Script(#[from] argparse::Error),
+    #[error(transparent)]
+    Requirements(#[from] requirements::Error),
+}
+
+/// The conventional entry point names, in the order they are preferred.
+const CONVENTIONAL: &[&str] = &["train.py", "main.py", "run.py"];
+
+/// Folders that hold environments, build output or tooling rather than the module's code.
+const SKIPPED: &[&str] = &[
+    "venv",
+    "env",
+    "site-packages",
+    "node_modules",
+    "__pycache__",
+    "build",
+    "dist",
+];
+
+/// A script's parameters: its argparse parser, or the legacy `@data_processor` /
+/// `@parameter` decorators when it has no parser.
+pub fn script_parameters(
+    script: &Path,
+    repo: Option<PathBuf>,
+) -> Result<Extraction, argparse::Error> {
+    let options = argparse::Options { repo, path: None };
+    let mut extraction = argparse::extract_file(script, &options)?;
+    let no_parser = extraction.parameters.is_empty()
+        && extraction.diagnostics.iter().any(|d| d.code == "no-parser");
+    if no_parser {
+        let legacy = decorators::extract_file(script)?;
+        if !legacy.parameters.is_empty() {
+            // The script does declare parameters, so "no parser" would only mislead.
+            extraction.diagnostics.retain(|d| d.code != "no-parser");
+            extraction.parameters = legacy.parameters;
+            extraction.diagnostics.extend(legacy.diagnostics);
+        }
+    }
+    Ok(extraction)
+}
+
+/// Whether a script declares parameters (a parser, or the legacy decorators).
+fn declares_parameters(script: &Path, repo: &Path) -> bool {
+    // Reading the text first keeps the search cheap in repositories with many modules.
+    let Ok(text) = std::fs::read_to_string(script) else {
+        return false;
+    };
+    if !text.contains("ArgumentParser") && !text.contains("data_processor") {
+        return false;
+    }
+    script_parameters(script, Some(repo.to_owned())).is_ok_and(|e| {
+        !e.parameters.is_empty() || !e.diagnostics.iter().any(|d| d.code == "no-parser")
+    })
+}
+
+fn relative(path: &Path, repo: &Path) -> String {
+    path.strip_prefix(repo)
+        .unwrap_or(path)
+        .to_string_lossy()
+        .replace('\\', "/")
+}
+
+/// Every `.py` file under `dir`, skipping hidden and environment folders, sorted.
+fn python_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut entries: Vec<_> = entries.filter_map(Result::ok).collect();
+    entries.sort_by_key(std::fs::DirEntry::file_name);
+    for entry in entries {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Ok(kind) = entry.file_type() else {
+            continue;
+        };
+        if kind.is_dir() {
+            if !name.starts_with('.') && !SKIPPED.contains(&name.as_str()) {
+                python_files(&entry.path(), out);
+            }
+        } else if kind.is_file() && Path::new(&name).extension().is_some_and(|e| e == "py") {
+            out.push(entry.path());
+        }
+    }
+}
+
+/// The entry point: given, else a conventional name that declares parameters, else the one
+/// script that does.
+fn entry_point(repo: &Path, given: Option<&Path>) -> Result<PathBuf, Error> {
+    if let Some(given) = given {
+        let path = inside(repo, given)?;
+        if !path.is_file() {
+            return Err(Error::Io {
+                path,
+                source: std::io::Error::from(std::io::ErrorKind::NotFound),
+            });
+        }
+        return Ok(path);
+    }
+    for name in CONVENTIONAL {
+        let path = repo.join(name);
+        if path.is_file() && declares_parameters(&path, repo) {
+            return Ok(path);
+        }
+    }
+    let mut scripts = Vec::new();
+    python_files(repo, &mut scripts);
+    let candidates: Vec<PathBuf> = scripts
+        .into_iter()
+        .filter(|s| declares_parameters(s, repo))
+        .collect();
+    match candidates.as_slice() {
+        [] => Err(Error::NoEntryPoint {
+            repo: repo.to_owned(),
+        }),
+        [one] => Ok(one.clone()),
+        many => Err(Error::AmbiguousEntryPoint {
+            repo: repo.to_owned(),
+            candidates: many.iter().map(|c| relative(c, repo)).collect(),
+        }),
+    }
+}
+
+/// `path` (relative to `repo`, or absolute) if it is inside `repo`.
+fn inside(repo: &Path, path: &Path) -> Result<PathBuf, Error> {
+    let joined = repo.join(path);
+    let real = joined.canonicalize().unwrap_or_else(|_| joined.clone());
+    if real.starts_with(repo) {
+        Ok(real)
+    } else {
+        Err(Error::OutsideRepository {
+            path: path.to_owned(),
+            repo: repo.to_owned(),
+        })
+    }
+}
+
+/// The requirements file: given, else `requirements.txt` or `environment.yml` at the root,
+/// else `requirements.txt` beside the entry point.
+fn requirements_file(
+    repo: &Path,
+    entry: &Path,
+    given: Option<&Path>,
+) -> Result<Option<PathBuf>, Error> {
+    if let Some(given) = given {
+        return inside(repo, given).map(Some);
+    }
+    let beside = entry.parent().map(|dir| dir.join("requirements.txt"));
+    let candidates = ["requirements.txt", "environment.yml", "environment.yaml"]
+        .iter()
+        .map(|name| repo.join(name))
+        .chain(beside);
+    Ok(candidates.into_iter().find(|p| p.is_file()))
+}
+
+/// The repository's name: the last part of the `origin` remote's URL, else the folder's name.
+fn repository_name(repo: &Path) -> String {
+    let remote = git_dir(repo)
+        .and_then(|dir| std::fs::read_to_string(dir.join("config")).ok())
+        .and_then(|config| origin_url(&config));
+    let from_remote = remote.as_deref().and_then(|url| {
+        let last = url.trim_end_matches('/').rsplit(['/', ':']).next()?;
+        let name = last.strip_suffix(".git").unwrap_or(last);
+        (!name.is_empty()).then(|| name.to_owned())
+    });
+    from_remote.unwrap_or_else(|| {
+        repo.file_name()
+            .map_or_else(|| "module".to_owned(), |n| n.to_string_lossy().into_owned())
+    })
+}
+
+/// The `url` of `[remote "origin"]` in a git config file.
+fn origin_url(config: &str) -> Option<String> {
+    let mut in_origin = false;
+    for line in config.lines().map(str::trim) {
+        if line.starts_with('[') {
+            in_origin = line.replace(' ', "") == "[remote\"origin\"]";
+        } else if in_origin
+            && let Some((key, value)) = line.split_once('=')
+            && key.trim() == "url"
+        {
+            return Some(value.trim().to_owned());
+        }
+    }
+    None
+}
+
+/// The `.git` folder of the repository or of the closest folder above it (following a
+/// `gitdir:` file, as worktrees and submodules have).
+fn git_dir(repo: &Path) -> Option<PathBuf> {
+    let top = repo.ancestors().find(|dir| dir.join(".git").exists())?;
+    let dot_git = top.join(".git");
+    if dot_git.is_dir() {
+        return Some(dot_git);
+    }
+    let text = std::fs::read_to_string(&dot_git).ok()?;
+    let target = text.trim().strip_prefix("gitdir:")?.trim();
+    Some(top.join(target))
+}
+
+/// The branch `HEAD` points at; `None` when detached or not a git repository.
+fn branch(repo: &Path) -> Option<String> {
+    let head = std::fs::read_to_string(git_dir(repo)?.join("HEAD")).ok()?;
+    head.trim()
+        .strip_prefix("ref: refs/heads/")
+        .map(str::to_owned)
+}
+
+/// A URL-safe name: lower case letters and digits, runs of anything else as one `-`.
+#[must_use]
+pub(crate) fn slug(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+    }
+    out.trim_end_matches('-').to_owned()
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+}
+
+impl Module {
+    /// Builds the description of the module in `repo` from its files: the entry point and its
+    /// parameters, the requirements, name, slug, branch and the script's sha256. What only a
+    /// person can say (description, data types, visibility) keeps its default.
+    pub fn discover(repo: &Path, options: &DiscoverOptions) -> Result<Discovered, Error> {
+        let repo = repo.canonicalize().map_err(|source| Error::Io {
+            path: repo.to_owned(),
+            source,
+        })?;
+        let entry = entry_point(&repo, options.entry_point.as_deref())?;
+        let entry_name = relative(&entry, &repo);
+        let bytes = std::fs::read(&entry).map_err(|source| Error::Io {
+            path: entry.clone(),
+            source,
+        })?;
+        let extraction = script_parameters(&entry, Some(repo.clone()))?;
+        let mut diagnostics: Vec<Diagnostic> = extraction
+            .diagnostics
+            .into_iter()
+            .map(|mut d| {
+                d.file = Some(d.file.take().unwrap_or_else(|| entry_name.clone()));
+                d
+            })
+            .collect();
+
+        let mut base_environment = BaseEnvironment::default();
+        let mut requirements_path = None;
+        let mut requirements = Vec::new();
+        if let Some(path) = requirements_file(&repo, &entry, options.requirements.as_deref())? {
+            let parse_options = requirements::Options {
+                env: options.env.clone(),
+                repo: Some(repo.clone()),
+                ..requirements::Options::default()
+            };
+            let file: RequirementsFile = requirements::parse_file(&path, &parse_options)?;
+            if let Some(python) = file
+                .conda
+                .as_ref()
+                .and_then(|c| c.python())
+                .and_then(plain_version)
+            {
+                base_environment.python_version.clone_from(&python);
+                base_environment.title = format!("Python {python}");
+                base_environment.image = format!("docker://python:{python}-slim");
+                base_environment.description =
+                    Some(format!("CPython {python} on Debian, CPU only"));
+            }
+            requirements = file.render().lines().map(str::to_owned).collect();
+            requirements_path = Some(relative(&path, &repo));
+            diagnostics.extend(file.diagnostics);
+        }
+
+        let name = repository_name(&repo);
+        let module = Module {
+            slug: slug(&name),
+            name,
+            version: "1".to_owned(),
+            branch: branch(&repo),
+            entry_points: EntryPoints {
+                train: entry_name,
+                inference: None,
+            },
+            parameters: extraction.parameters,
+            requirements_file: requirements_path,
+            requirements,
+            base_environment,
+            script_sha256: hex(&Sha256::digest(&bytes)),
+            ..Module::default()
+        };
+        Ok(Discovered {
+            module,
+            diagnostics,
+        })
+    }
+}
+
+/// `3.11` from a conda spec such as `3.11`, `3.11.*` or `=3.11`; `None` for ranges.
+fn plain_version(spec: &str) -> Option<String> {
+    let version = spec.trim_start_matches('=').trim_end_matches(".*");
+    let parts: Vec<&str> = version.split('.').collect();
+    (parts.len() >= 2
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())))
+    .then(|| format!("{}.{}", parts[0], parts[1]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_and_remotes() {
+        assert_eq!(slug("Image Classifier_v2!"), "image-classifier-v2");
+        let config = "[core]\n\tbare = false\n[remote \"origin\"]\n\turl = git@gitlab.com:team/Image-Classifier.git\n";
+        assert_eq!(
+            origin_url(config).as_deref(),
+            Some("git@gitlab.com:team/Image-Classifier.git")
+        );
+        assert_eq!(plain_version("3.10.*").as_deref(), Some("3.10"));
+        assert_eq!(plain_version(">=3.9"), None);
+    }
+}
