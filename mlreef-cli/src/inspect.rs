@@ -1,5 +1,5 @@
-//! `mlreef inspect` and `mlreef schema`: the module description of a repository, and the
-//! JSON Schema of module descriptions.
+//! `mlreef inspect`, `mlreef init` and `mlreef schema`: the module description of a
+//! repository, its mlreef.yml, and the JSON Schema of module descriptions.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use mlreef_core::Severity;
 use mlreef_core::module::{DiscoverOptions, Module};
+use mlreef_core::pipeline::{self, PipelineOptions};
 
 /// Describe the module a repository makes: entry point, parameters, requirements, name,
 /// branch and the script's sha256, read without running anything.
@@ -136,4 +137,127 @@ fn enum_name(value: &impl serde::Serialize) -> String {
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))
         .unwrap_or_default()
+}
+
+/// Write or update the repository's mlreef.yml: the module description (a hidden `.mlreef`
+/// key), a publish job and a run template, in a GitLab CI file that runs as it is.
+///
+/// Re-running it after the code changed updates the parameters, requirements and script hash
+/// and keeps what a person set (name, description, kind, data types, visibility, version,
+/// base environment) and every other key and job of the file. It prints what changed.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Examples:
+  mlreef init
+  mlreef init path/to/repo --entry-point src/train.py
+  mlreef init --check          # exit 1 when mlreef.yml is not up to date (for CI)
+
+Comments in an existing mlreef.yml are not kept: the file is rewritten from its values.")]
+pub struct InitArgs {
+    /// The repository [default: the current folder]
+    #[arg(value_name = "REPO", default_value = ".")]
+    repo: PathBuf,
+
+    /// The entry point, relative to the repository [default: the one mlreef.yml names, else
+    /// discovered]
+    #[arg(long, value_name = "SCRIPT")]
+    entry_point: Option<PathBuf>,
+
+    /// The requirements file, relative to the repository
+    #[arg(long, value_name = "FILE")]
+    requirements: Option<PathBuf>,
+
+    /// The image the publish job runs in (it must have the `mlreef` command)
+    #[arg(long, value_name = "IMAGE")]
+    mlreef_image: Option<String>,
+
+    /// Write nothing; exit 1 when mlreef.yml would change
+    #[arg(long)]
+    check: bool,
+}
+
+pub fn run_init(args: &InitArgs) -> ExitCode {
+    let path = args.repo.join("mlreef.yml");
+    let existing = if path.is_file() {
+        match pipeline::read_file(&path) {
+            Ok(file) => Some(file),
+            Err(error) => {
+                eprintln!("{}", crate::error_chain(&error));
+                return ExitCode::FAILURE;
+            }
+        }
+    } else {
+        None
+    };
+    let options = DiscoverOptions {
+        entry_point: args.entry_point.clone(),
+        requirements: args.requirements.clone(),
+        env: std::env::vars().collect(),
+    };
+    let discovered = match Module::discover(&args.repo, &options) {
+        Ok(discovered) => discovered,
+        Err(error) => {
+            eprintln!("error: {}", crate::error_chain(&error));
+            return ExitCode::FAILURE;
+        }
+    };
+    let (module, changes) = match existing.as_ref().and_then(|f| f.module.as_ref()) {
+        Some(recorded) => pipeline::merge(recorded, &discovered.module),
+        None => (discovered.module.clone(), Vec::new()),
+    };
+    let mut pipeline_options = PipelineOptions::default();
+    if let Some(image) = &args.mlreef_image {
+        pipeline_options.mlreef_image.clone_from(image);
+    }
+    let text = pipeline::render(&module, existing.as_ref(), &pipeline_options);
+    let before = std::fs::read_to_string(&path).ok();
+    let unchanged = before.as_deref() == Some(text.as_str());
+    let fallback = module.entry_points.train.clone();
+    for diagnostic in discovered.diagnostics.iter().chain(&module.validate()) {
+        eprintln!("{}", crate::format_diagnostic(&fallback, diagnostic));
+    }
+    if args.check {
+        if unchanged {
+            println!("mlreef.yml is up to date");
+            return ExitCode::SUCCESS;
+        }
+        println!("mlreef.yml is not up to date; run `mlreef init`");
+        for change in &changes {
+            println!("  {change}");
+        }
+        return ExitCode::FAILURE;
+    }
+    if unchanged {
+        println!("mlreef.yml is up to date");
+        return ExitCode::SUCCESS;
+    }
+    if let Err(error) = write_atomically(&path, &text) {
+        eprintln!("error: cannot write `{}`: {error}", path.display());
+        return ExitCode::FAILURE;
+    }
+    if before.is_none() {
+        println!(
+            "wrote {} ({} parameters, {} requirement lines)",
+            path.display(),
+            module.parameters.len(),
+            module.requirements.len()
+        );
+    } else if changes.is_empty() {
+        println!("updated {} (layout only)", path.display());
+    } else {
+        println!("updated {}:", path.display());
+        for change in &changes {
+            println!("  {change}");
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+/// Writes beside the target and renames over it, so a crash never leaves half a file.
+fn write_atomically(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    let temporary = path.with_extension("yml.tmp");
+    std::fs::write(&temporary, text)?;
+    std::fs::rename(&temporary, path).inspect_err(|_| {
+        let _ = std::fs::remove_file(&temporary);
+    })
 }

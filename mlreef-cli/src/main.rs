@@ -20,6 +20,7 @@ Example:
   mlreef params train.py                   # the parameters train.py declares
   mlreef requirements requirements.txt     # its dependencies, read as pip reads them
   mlreef inspect                           # the module this repository makes
+  mlreef init                              # write or update its mlreef.yml
 
 Run `mlreef help <COMMAND>` for a command's options and more examples.")]
 struct Cli {
@@ -31,6 +32,7 @@ struct Cli {
 enum Command {
     Params(params::Args),
     Inspect(inspect::InspectArgs),
+    Init(inspect::InitArgs),
     Schema(inspect::SchemaArgs),
     Requirements(requirements::Args),
 }
@@ -39,6 +41,7 @@ fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Params(args) => params::run(&args),
         Command::Inspect(args) => inspect::run(&args),
+        Command::Init(args) => inspect::run_init(&args),
         Command::Schema(args) => inspect::run_schema(&args),
         Command::Requirements(args) => requirements::run(&args),
     }

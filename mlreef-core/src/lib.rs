@@ -9,6 +9,7 @@ pub mod argparse;
 pub mod decorators;
 pub mod module;
 pub mod parameter;
+pub mod pipeline;
 pub mod python;
 pub mod requirements;
 

@@ -61,6 +61,8 @@ pub enum Error {
     Script(#[from] argparse::Error),
     #[error(transparent)]
     Requirements(#[from] requirements::Error),
+    #[error(transparent)]
+    Pipeline(#[from] crate::pipeline::PipelineError),
 }
 
 /// The conventional entry point names, in the order they are preferred.
@@ -266,7 +268,7 @@ fn branch(repo: &Path) -> Option<String> {
 
 /// A URL-safe name: lower case letters and digits, runs of anything else as one `-`.
 #[must_use]
-pub(crate) fn slug(name: &str) -> String {
+pub fn slug(name: &str) -> String {
     let mut out = String::new();
     for c in name.chars() {
         if c.is_ascii_alphanumeric() {
@@ -297,7 +299,21 @@ impl Module {
             path: repo.to_owned(),
             source,
         })?;
-        let entry = entry_point(&repo, options.entry_point.as_deref())?;
+        // An existing mlreef.yml names the entry point and the version.
+        let pipeline_path = repo.join("mlreef.yml");
+        let existing = if pipeline_path.is_file() {
+            crate::pipeline::read_file(&pipeline_path)?.module
+        } else {
+            None
+        };
+        let recorded = existing
+            .as_ref()
+            .map(|m| PathBuf::from(&m.entry_points.train))
+            .filter(|p| repo.join(p).is_file());
+        let entry = entry_point(
+            &repo,
+            options.entry_point.as_deref().or(recorded.as_deref()),
+        )?;
         let entry_name = relative(&entry, &repo);
         let bytes = std::fs::read(&entry).map_err(|source| Error::Io {
             path: entry.clone(),
@@ -344,7 +360,9 @@ impl Module {
         let module = Module {
             slug: slug(&name),
             name,
-            version: "1".to_owned(),
+            version: existing
+                .as_ref()
+                .map_or_else(|| "1".to_owned(), |m| m.version.clone()),
             branch: branch(&repo),
             entry_points: EntryPoints {
                 train: entry_name,

@@ -18,7 +18,7 @@ use serde_json::{Map, Value as Json, json};
 
 use crate::{Parameter, ParameterType};
 
-pub use discover::{DiscoverOptions, Discovered, Error, script_parameters};
+pub use discover::{DiscoverOptions, Discovered, Error, script_parameters, slug};
 
 /// What a module does. The names are a contract with other systems.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

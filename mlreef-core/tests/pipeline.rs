@@ -1,0 +1,233 @@
+//! `mlreef.yml` for example repositories: snapshots validated against GitLab's CI schema,
+//! render -> read -> render identity, merges that keep what the user set, and bad files.
+//! `MLREEF_BLESS=1` rewrites the snapshots (`tests/fixtures/modules/NAME.mlreef.yml`).
+
+mod common;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use mlreef_core::module::{DiscoverOptions, Module, ModuleKind, Visibility};
+use mlreef_core::pipeline::{self, PipelineError, PipelineOptions};
+
+fn modules_dir() -> PathBuf {
+    common::fixtures_dir("modules")
+}
+
+/// Copies a fixture repository into a fresh folder (outside any git repository, so that the
+/// branch is not this checkout's).
+fn copy_repo(name: &str) -> tempfile::TempDir {
+    fn copy(from: &Path, to: &Path) {
+        fs::create_dir_all(to).unwrap();
+        for entry in fs::read_dir(from).unwrap() {
+            let entry = entry.unwrap();
+            let target = to.join(entry.file_name());
+            if entry.file_type().unwrap().is_dir() {
+                copy(&entry.path(), &target);
+            } else {
+                fs::copy(entry.path(), target).unwrap();
+            }
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    copy(&modules_dir().join(name), &dir.path().join(name));
+    dir
+}
+
+/// What `mlreef init` does: discover, merge into an existing mlreef.yml, render.
+fn init(repo: &Path) -> (String, Vec<String>) {
+    let path = repo.join("mlreef.yml");
+    let existing = path.is_file().then(|| pipeline::read_file(&path).unwrap());
+    let discovered = Module::discover(repo, &DiscoverOptions::default())
+        .unwrap()
+        .module;
+    let (module, changes) = match existing.as_ref().and_then(|f| f.module.as_ref()) {
+        Some(recorded) => pipeline::merge(recorded, &discovered),
+        None => (discovered, Vec::new()),
+    };
+    let text = pipeline::render(&module, existing.as_ref(), &PipelineOptions::default());
+    (text, changes.into_iter().map(|c| c.to_string()).collect())
+}
+
+fn repositories() -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(modules_dir())
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().unwrap().is_dir())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+fn gitlab_schema() -> jsonschema::Validator {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/schemas/gitlab-ci.json");
+    let schema: serde_json::Value = serde_json::from_str(
+        &fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())),
+    )
+    .unwrap();
+    jsonschema::validator_for(&schema).expect("GitLab's schema compiles")
+}
+
+#[test]
+fn snapshots_validate_against_gitlab_ci_schema() {
+    let names = repositories();
+    assert!(names.len() >= 8, "{names:?}");
+    let schema = gitlab_schema();
+    let bless = std::env::var_os("MLREEF_BLESS").is_some();
+    let mut failures = Vec::new();
+    for name in &names {
+        let dir = copy_repo(name);
+        let (text, _) = init(&dir.path().join(name));
+        let document = serde_json::Value::Object(pipeline::read(&text, None).unwrap().document);
+        let errors: Vec<String> = schema
+            .iter_errors(&document)
+            .map(|e| format!("{} at {}", e, e.instance_path()))
+            .collect();
+        assert!(
+            errors.is_empty(),
+            "{name}: not valid GitLab CI:\n{}\n{text}",
+            errors.join("\n")
+        );
+        let snapshot = modules_dir().join(format!("{name}.mlreef.yml"));
+        if bless {
+            fs::write(&snapshot, &text).unwrap();
+        } else if fs::read_to_string(&snapshot).ok().as_deref() != Some(text.as_str()) {
+            failures.push(format!(
+                "{name}: differs from {}:\n{text}",
+                snapshot.display()
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn render_read_render_is_identical() {
+    for name in repositories() {
+        let dir = copy_repo(&name);
+        let (text, _) = init(&dir.path().join(&name));
+        let file = pipeline::read(&text, None).unwrap();
+        let module = file.module.clone().expect("a module description");
+        let again = pipeline::render(&module, Some(&file), &PipelineOptions::default());
+        assert_eq!(again, text, "{name}");
+        // And `mlreef init` on its own output changes nothing.
+        fs::write(dir.path().join(&name).join("mlreef.yml"), &text).unwrap();
+        let (third, changes) = init(&dir.path().join(&name));
+        assert_eq!(third, text, "{name}");
+        assert!(changes.is_empty(), "{name}: {changes:?}");
+    }
+}
+
+#[test]
+fn merge_keeps_what_the_user_set() {
+    let dir = copy_repo("visualization_user_edits");
+    let repo = dir.path().join("visualization_user_edits");
+    let (text, changes) = init(&repo);
+    assert_eq!(
+        changes,
+        [
+            "parameter `output` added",
+            "requirement `matplotlib==3.9.0` added",
+            "requirement `matplotlib==3.8.4` removed",
+        ]
+    );
+    let file = pipeline::read(&text, None).unwrap();
+    let module = file.module.unwrap();
+    assert_eq!(module.name, "Classifier report");
+    assert_eq!(module.kind, ModuleKind::Visualization);
+    assert_eq!(module.visibility, Visibility::Private);
+    assert_eq!(module.version, "3");
+    assert!(module.description.unwrap().starts_with("Confusion matrix"));
+    assert!(
+        module
+            .requirements
+            .contains(&"matplotlib==3.9.0".to_owned())
+    );
+    assert!(
+        module
+            .parameters
+            .iter()
+            .any(|p| p.name.as_deref() == Some("output"))
+    );
+    // The user's keys and jobs stay, in their place.
+    let keys: Vec<&str> = file.document.keys().map(String::as_str).collect();
+    assert_eq!(
+        keys,
+        [
+            ".mlreef",
+            "stages",
+            "variables",
+            "lint",
+            "mlreef-publish",
+            ".mlreef-run"
+        ]
+    );
+    assert_eq!(
+        file.document["stages"],
+        serde_json::json!(["test", "publish"])
+    );
+    assert!(
+        text.contains("$CI_REGISTRY_IMAGE:$CI_COMMIT_REF_SLUG-3"),
+        "the version names the image"
+    );
+}
+
+#[test]
+fn publish_job_runs_on_the_branch_without_secrets_on_the_command_line() {
+    let dir = copy_repo("pytorch_train");
+    let repo = dir.path().join("pytorch_train");
+    fs::create_dir_all(repo.join(".git")).unwrap();
+    fs::write(repo.join(".git/HEAD"), "ref: refs/heads/feature/gpu\n").unwrap();
+    let (text, _) = init(&repo);
+    let file = pipeline::read(&text, None).unwrap();
+    let job = &file.document["mlreef-publish"];
+    assert_eq!(
+        job["rules"][0]["if"],
+        "$CI_COMMIT_BRANCH == \"feature/gpu\""
+    );
+    let script = job["script"][0].as_str().unwrap();
+    assert_eq!(
+        script,
+        "mlreef publish . --push \"$CI_REGISTRY_IMAGE:feature-gpu-1\""
+    );
+    assert!(!text.contains("CI_REGISTRY_PASSWORD") || !script.contains("PASSWORD"));
+    assert!(job.get("services").is_none(), "no Docker-in-Docker");
+}
+
+#[test]
+fn bad_files_name_the_line() {
+    let not_yaml = pipeline::read("stages: [a, b\nx: 1\n", None).unwrap_err();
+    assert!(
+        matches!(not_yaml, PipelineError::Yaml { line: 2, .. }),
+        "{not_yaml}"
+    );
+    let list = pipeline::read("- a\n- b\n", None).unwrap_err();
+    assert!(
+        matches!(list, PipelineError::Shape { line: 1, .. }),
+        "{list}"
+    );
+    let shape = pipeline::read(
+        "stages: [publish]\n\n.mlreef:\n  name: x\n  kind: MODEL\n",
+        None,
+    )
+    .unwrap_err();
+    match &shape {
+        PipelineError::Shape { line, message, .. } => {
+            assert_eq!(*line, 3);
+            assert!(message.contains(".mlreef"), "{message}");
+        }
+        other => panic!("{other}"),
+    }
+    assert!(shape.to_string().starts_with("mlreef.yml:3: "), "{shape}");
+}
+
+#[test]
+fn anchors_and_merge_keys_are_written_out() {
+    let text = ".defaults: &defaults\n  image: python:3.11\n  tags: [gpu]\ntest:\n  <<: *defaults\n  tags: [cpu]\n  script: [pytest]\n";
+    let file = pipeline::read(text, None).unwrap();
+    assert_eq!(
+        file.document["test"],
+        serde_json::json!({"tags": ["cpu"], "script": ["pytest"], "image": "python:3.11"})
+    );
+}
