@@ -78,3 +78,68 @@ fn schemas_are_json_schemas() {
     assert_eq!(form["properties"]["epochs"]["type"], "integer");
     assert_eq!(form["properties"]["epochs"]["default"], 3);
 }
+
+#[test]
+fn init_writes_updates_and_checks_mlreef_yml() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = path_str(dir.path());
+    fs::write(dir.path().join("train.py"), TRAIN).unwrap();
+    fs::write(dir.path().join("requirements.txt"), "numpy==1.26.4\n").unwrap();
+    let first = mlreef(&["init", repo]);
+    assert!(first.status.success(), "{first:?}");
+    assert!(text(&first.stdout).starts_with("wrote "), "{first:?}");
+    let written = fs::read_to_string(dir.path().join("mlreef.yml")).unwrap();
+    assert!(written.contains("mlreef-publish:"));
+    assert_eq!(
+        text(&mlreef(&["init", repo]).stdout),
+        "mlreef.yml is up to date\n"
+    );
+    assert!(mlreef(&["init", "--check", repo]).status.success());
+
+    // The user edits the description; the code gains a parameter.
+    let edited = written.replace("  description: ~", "  description: counts things");
+    fs::write(dir.path().join("mlreef.yml"), &edited).unwrap();
+    fs::write(
+        dir.path().join("train.py"),
+        TRAIN.replace(
+            "p.parse_args()",
+            "p.add_argument('--seed', type=int, default=0)\np.parse_args()",
+        ),
+    )
+    .unwrap();
+    let check = mlreef(&["init", "--check", repo]);
+    assert_eq!(check.status.code(), Some(1));
+    assert!(
+        text(&check.stdout).contains("parameter `seed` added"),
+        "{check:?}"
+    );
+    assert_eq!(
+        fs::read_to_string(dir.path().join("mlreef.yml")).unwrap(),
+        edited,
+        "--check writes nothing"
+    );
+    let update = mlreef(&["init", repo]);
+    assert!(update.status.success(), "{update:?}");
+    let stdout = text(&update.stdout);
+    assert!(
+        stdout.contains("parameter `seed` added") && stdout.contains("train.py` changed"),
+        "{stdout}"
+    );
+    let updated = fs::read_to_string(dir.path().join("mlreef.yml")).unwrap();
+    assert!(updated.contains("description: counts things") && updated.contains("name: seed"));
+}
+
+#[test]
+fn init_refuses_a_broken_mlreef_yml() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("train.py"), TRAIN).unwrap();
+    fs::write(dir.path().join("mlreef.yml"), "stages: [publish\n").unwrap();
+    let output = mlreef(&["init", path_str(dir.path())]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(text(&output.stderr).contains("mlreef.yml:2:"), "{output:?}");
+    assert_eq!(
+        fs::read_to_string(dir.path().join("mlreef.yml")).unwrap(),
+        "stages: [publish\n",
+        "nothing lost"
+    );
+}

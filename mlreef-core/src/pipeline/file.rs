@@ -8,7 +8,8 @@
 //!   environment (never from its command line); it needs no Docker daemon, so no
 //!   Docker-in-Docker service and no privileged runner;
 //! - `.mlreef-run`: a hidden job template that runs the published image with the input and
-//!   output paths as job variables, for pipelines that chain modules (`extends: .mlreef-run`).
+//!   output paths as job variables (`INPUT_PATH`, `OUTPUT_PATH`) and any other parameter values
+//!   in `MLREEF_ARGS`, for pipelines that chain modules (`extends: .mlreef-run`).
 //!
 //! Every other key is the user's and is kept, in its place. Comments are not kept: the file
 //! is rewritten from its values.
@@ -124,16 +125,25 @@ fn run_template(module: &Module) -> Json {
     let script_path = format!("{CODE_DIR}/{}", module.entry_points.train);
     let mut script = format!(
         "python {}",
-        shlex::try_quote(&script_path).map_or_else(|_| script_path.clone(), std::borrow::Cow::into_owned)
+        shlex::try_quote(&script_path)
+            .map_or_else(|_| script_path.clone(), std::borrow::Cow::into_owned)
     );
     let mut variables = Map::new();
     // The data paths the module declares become job variables, so a chained pipeline sets
     // them with `variables:` in a job that `extends: .mlreef-run`.
     for (name, variable) in [("input-path", "INPUT_PATH"), ("output-path", "OUTPUT_PATH")] {
-        let Some(parameter) = module.parameters.iter().find(|p| p.name.as_deref() == Some(name)) else {
+        let Some(parameter) = module
+            .parameters
+            .iter()
+            .find(|p| p.name.as_deref() == Some(name))
+        else {
             continue;
         };
-        let flag = parameter.flags.iter().find(|f| f.starts_with("--")).or(parameter.flags.first());
+        let flag = parameter
+            .flags
+            .iter()
+            .find(|f| f.starts_with("--"))
+            .or(parameter.flags.first());
         let default = parameter.default.as_str().unwrap_or_default();
         variables.insert(variable.to_owned(), json!(default));
         let _ = match flag {
@@ -141,6 +151,9 @@ fn run_template(module: &Module) -> Json {
             None => write!(script, " \"${variable}\""),
         };
     }
+    // Other parameter values, as `mlreef run-args --shell` prints them; the shell splits them.
+    variables.insert("MLREEF_ARGS".to_owned(), json!(""));
+    script.push_str(" $MLREEF_ARGS");
     json!({
         "image": {"name": image_tag(module), "entrypoint": [""]},
         "variables": variables,
