@@ -261,3 +261,150 @@ fn write_atomically(path: &std::path::Path, text: &str) -> std::io::Result<()> {
         let _ = std::fs::remove_file(&temporary);
     })
 }
+
+/// Print the command line that runs the module with chosen parameter values, the way the
+/// entry point's argparse parser expects it (flags for booleans, repeated options for
+/// `append`, sub-command first, ...), after checking the values against type, choices and
+/// required-ness.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Examples:
+  mlreef run-args --set epochs=20 --set lr=0.01 --set augment=true
+  mlreef run-args path/to/repo --set layers=[64,32] --set name='my run' --shell
+  mlreef run-args --set command=train --set data=/in   # a sub-command and its argument
+
+A value is read by the parameter's type: numbers for INTEGER and FLOAT, true/false for
+BOOLEAN, a JSON list or comma-separated items for lists, the text itself otherwise (JSON
+with --set-json). Without --shell the arguments are printed one per line.")]
+pub struct RunArgs {
+    /// The repository [default: the current folder]
+    #[arg(value_name = "REPO", default_value = ".")]
+    repo: PathBuf,
+
+    /// A parameter value, NAME=VALUE (repeatable)
+    #[arg(long = "set", value_name = "NAME=VALUE")]
+    set: Vec<String>,
+
+    /// A parameter value as JSON, NAME=JSON (repeatable)
+    #[arg(long = "set-json", value_name = "NAME=JSON")]
+    set_json: Vec<String>,
+
+    /// Print one shell-quoted line (for a YAML `script:`) instead of one argument per line
+    #[arg(long)]
+    shell: bool,
+
+    /// The entry point, relative to the repository
+    #[arg(long, value_name = "SCRIPT")]
+    entry_point: Option<PathBuf>,
+}
+
+pub fn run_args(args: &RunArgs) -> ExitCode {
+    let options = DiscoverOptions {
+        entry_point: args.entry_point.clone(),
+        env: std::env::vars().collect(),
+        ..DiscoverOptions::default()
+    };
+    let module = match Module::discover(&args.repo, &options) {
+        Ok(discovered) => discovered.module,
+        Err(error) => {
+            eprintln!("error: {}", crate::error_chain(&error));
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut values = serde_json::Map::new();
+    for (assignment, as_json) in args
+        .set
+        .iter()
+        .map(|a| (a, false))
+        .chain(args.set_json.iter().map(|a| (a, true)))
+    {
+        let Some((name, text)) = assignment.split_once('=') else {
+            eprintln!("error: `{assignment}` is not NAME=VALUE");
+            return ExitCode::from(2);
+        };
+        let value = if as_json {
+            match serde_json::from_str(text) {
+                Ok(value) => value,
+                Err(error) => {
+                    eprintln!("error: the value of `{name}` is not JSON: {error}");
+                    return ExitCode::from(2);
+                }
+            }
+        } else {
+            typed_value(&module, name, text)
+        };
+        values.insert(name.to_owned(), value);
+    }
+    match module.command_line(&values) {
+        Ok(words) => {
+            let text = if args.shell {
+                format!("{}\n", pipeline::shell_line(&words))
+            } else {
+                let mut lines = words.join("\n");
+                lines.push('\n');
+                lines
+            };
+            match crate::print(&text) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(code) => code,
+            }
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Reads `--set` text by the parameter's type (unknown names stay text, and the library
+/// names them in its error).
+fn typed_value(module: &Module, name: &str, text: &str) -> serde_json::Value {
+    use mlreef_core::ParameterType;
+    use serde_json::Value;
+    let parameter = module
+        .parameters
+        .iter()
+        .find(|p| p.name.as_deref() == Some(name) || p.dest.as_deref() == Some(name));
+    let Some(parameter) = parameter else {
+        return Value::String(text.to_owned());
+    };
+    let scalar = |item: &str| -> Value {
+        let numeric = matches!(parameter.python_type.as_deref(), Some("int" | "float"))
+            || matches!(
+                parameter.schema_type,
+                ParameterType::Integer | ParameterType::Float
+            );
+        if numeric && let Ok(number) = serde_json::from_str::<serde_json::Number>(item.trim()) {
+            return Value::Number(number);
+        }
+        Value::String(item.to_owned())
+    };
+    let list = matches!(parameter.action.as_str(), "append" | "extend")
+        || matches!(&parameter.nargs, Some(mlreef_core::Nargs::Pattern(p)) if p != "?")
+        || matches!(&parameter.nargs, Some(mlreef_core::Nargs::Count(n)) if *n > 1);
+    if list {
+        if let Ok(Value::Array(items)) = serde_json::from_str(text) {
+            return Value::Array(items);
+        }
+        return Value::Array(
+            text.split(',')
+                .filter(|s| !s.is_empty())
+                .map(scalar)
+                .collect(),
+        );
+    }
+    match (parameter.schema_type, parameter.action.as_str(), text) {
+        (ParameterType::Boolean, _, "true" | "True" | "yes" | "1")
+        | (_, "store_true" | "store_false" | "boolean_optional" | "store_const", "true") => {
+            Value::Bool(true)
+        }
+        (ParameterType::Boolean, _, "false" | "False" | "no" | "0")
+        | (_, "store_true" | "store_false" | "boolean_optional" | "store_const", "false") => {
+            Value::Bool(false)
+        }
+        (_, "count", _) => scalar(text)
+            .as_i64()
+            .map_or_else(|| Value::String(text.to_owned()), Value::from),
+        _ => scalar(text),
+    }
+}

@@ -21,6 +21,7 @@ Example:
   mlreef requirements requirements.txt     # its dependencies, read as pip reads them
   mlreef inspect                           # the module this repository makes
   mlreef init                              # write or update its mlreef.yml
+  mlreef run-args --set epochs=20 --shell  # the command line for chosen values
 
 Run `mlreef help <COMMAND>` for a command's options and more examples.")]
 struct Cli {
@@ -33,6 +34,7 @@ enum Command {
     Params(params::Args),
     Inspect(inspect::InspectArgs),
     Init(inspect::InitArgs),
+    RunArgs(inspect::RunArgs),
     Schema(inspect::SchemaArgs),
     Requirements(requirements::Args),
 }
@@ -42,6 +44,7 @@ fn main() -> ExitCode {
         Command::Params(args) => params::run(&args),
         Command::Inspect(args) => inspect::run(&args),
         Command::Init(args) => inspect::run_init(&args),
+        Command::RunArgs(args) => inspect::run_args(&args),
         Command::Schema(args) => inspect::run_schema(&args),
         Command::Requirements(args) => requirements::run(&args),
     }

@@ -143,3 +143,42 @@ fn init_refuses_a_broken_mlreef_yml() {
         "nothing lost"
     );
 }
+
+#[test]
+fn run_args_prints_argv_and_shell_line() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("train.py"),
+        TRAIN.replace(
+            "p.parse_args()",
+            "p.add_argument('--fast', action='store_true')\np.parse_args()",
+        ),
+    )
+    .unwrap();
+    let repo = path_str(dir.path());
+    let argv = mlreef(&[
+        "run-args",
+        repo,
+        "--set",
+        "input-path=/data/my images",
+        "--set",
+        "epochs=7",
+        "--set",
+        "fast=true",
+    ]);
+    assert!(argv.status.success(), "{argv:?}");
+    assert_eq!(
+        text(&argv.stdout),
+        "--input-path\n/data/my images\n--epochs\n7\n--fast\n"
+    );
+    let shell = mlreef(&["run-args", repo, "--set", "input-path=it's", "--shell"]);
+    assert_eq!(text(&shell.stdout), "--input-path 'it'\\''s'\n");
+    let wrong = mlreef(&["run-args", repo, "--set", "epochs=many"]);
+    assert_eq!(wrong.status.code(), Some(1));
+    assert!(
+        text(&wrong.stderr).contains("`epochs` takes an integer"),
+        "{wrong:?}"
+    );
+    let usage = mlreef(&["run-args", repo, "--set", "epochs"]);
+    assert_eq!(usage.status.code(), Some(2));
+}

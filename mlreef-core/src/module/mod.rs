@@ -146,6 +146,15 @@ impl Module {
         serde_json::to_value(schemars::schema_for!(Module)).unwrap_or_default()
     }
 
+    /// The argv (after `python SCRIPT`) that runs the module with `values`, keyed by
+    /// parameter name; see [`crate::pipeline::command_line`] for the rules.
+    pub fn command_line(
+        &self,
+        values: &Map<String, Json>,
+    ) -> Result<Vec<String>, crate::pipeline::CommandLineError> {
+        crate::pipeline::command_line(&self.parameters, values)
+    }
+
     /// A JSON Schema of this module's parameters, one property per parameter (type, default,
     /// enum, description) and the required ones listed, from which a web form can be made.
     #[must_use]

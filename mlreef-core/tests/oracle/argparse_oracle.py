@@ -380,20 +380,17 @@ def _clean_environment():
     os.environ["HOME"] = "/home/mlreef"
 
 
-def main(argv):
-    cli = argparse.ArgumentParser(prog="argparse_oracle.py")
-    cli.add_argument("script")
-    cli.add_argument("--repo", default=None)
-    opts = cli.parse_args(argv)  # before the hooks are installed
-
-    script = os.path.abspath(opts.script)
+def prepare_run(script_arg, repo_arg, prog):
+    """Sets the interpreter up as if SCRIPT were run from its folder: `sys.argv`, `sys.path`
+    (its folder, then the repository), stubs for missing packages and a clean environment.
+    Returns the script's absolute path, or None (after saying why) when there is no such file.
+    """
+    script = os.path.abspath(script_arg)
     if not os.path.isfile(script):
-        print(f"argparse_oracle.py: no such script: {opts.script}", file=sys.stderr)
-        return 2
+        print(f"{prog}: no such script: {script_arg}", file=sys.stderr)
+        return None
     script_dir = os.path.dirname(script)
-    repo = os.path.abspath(opts.repo) if opts.repo else script_dir
-
-    out = sys.stdout
+    repo = os.path.abspath(repo_arg) if repo_arg else script_dir
     sys.argv = [script]
     sys.path[0] = script_dir  # replaces the oracle's own folder
     if repo not in sys.path:
@@ -401,6 +398,19 @@ def main(argv):
     sys.meta_path.append(_StubFinder())
     sys.dont_write_bytecode = True  # keep fixture folders free of __pycache__
     _clean_environment()
+    return script
+
+
+def main(argv):
+    cli = argparse.ArgumentParser(prog="argparse_oracle.py")
+    cli.add_argument("script")
+    cli.add_argument("--repo", default=None)
+    opts = cli.parse_args(argv)  # before the hooks are installed
+
+    script = prepare_run(opts.script, opts.repo, "argparse_oracle.py")
+    if script is None:
+        return 2
+    out = sys.stdout
     _install_argparse_hooks()
 
     error = None
