@@ -47,11 +47,12 @@ if [[ "$(.venv/bin/python -c 'import pip; print(pip.__version__)')" != "$pip_ver
     echo "installing pip $pip_version into .venv" >&2
     .venv/bin/python -m pip install -q "pip==$pip_version"
 fi
-python_packages=(pytest)
-for package in "${python_packages[@]}"; do
-    if ! .venv/bin/python -c "import $package" 2>/dev/null; then
-        echo "installing $package into .venv" >&2
-        .venv/bin/python -m pip install -q "$package"
+# module to import -> package to install
+declare -A python_packages=([pytest]=pytest [maturin]=maturin [mypy]=mypy)
+for module in "${!python_packages[@]}"; do
+    if ! .venv/bin/python -c "import $module" 2>/dev/null; then
+        echo "installing ${python_packages[$module]} into .venv" >&2
+        .venv/bin/python -m pip install -q "${python_packages[$module]}"
     fi
 done
 export VIRTUAL_ENV="$PWD/.venv"
@@ -63,6 +64,16 @@ step="cargo build"
 cargo build --workspace --all-targets
 step="cargo test"
 cargo test --workspace
+
+# --- Python binding ------------------------------------------------------------------------
+# maturin builds the extension in the same target folder and profile as the build above, and
+# installs it into .venv as an editable package.
+step="maturin develop"
+(cd mlreef-py && maturin develop -q)
+step="pytest"
+python -m pytest -q mlreef-py/tests
+step="stubtest"
+python -m mypy.stubtest mlreef_core._mlreef_core
 
 step="cargo clippy"
 if cargo clippy --version >/dev/null 2>&1; then

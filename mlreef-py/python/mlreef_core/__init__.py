@@ -1,0 +1,49 @@
+"""Publish a data scientist's Python repository as a typed, runnable AI module.
+
+One import gives every capability of the Rust core::
+
+    import mlreef_core
+
+    module = mlreef_core.Module.discover("path/to/repo")
+    module.parameters            # what the entry point's argparse declares
+    module.json_schema()         # a form for those parameters
+    module.command_line({"epochs": 20})
+
+Every object has ``to_dict()`` and ``to_json()``, equal to the JSON of the ``mlreef``
+command. Errors derive from ``MlreefError``; unreadable files raise ``FileNotFoundError`` or
+``PermissionError``.
+"""
+
+from mlreef_core._mlreef_core import (
+    CommandLineError,
+    Diagnostic,
+    Extraction,
+    MlreefError,
+    Module,
+    ModuleError,
+    Parameter,
+    ParseError,
+    Requirement,
+    RequirementsError,
+    RequirementsFile,
+    __version__,
+    extract_parameters,
+    parse_requirements,
+)
+
+__all__ = [
+    "CommandLineError",
+    "Diagnostic",
+    "Extraction",
+    "MlreefError",
+    "Module",
+    "ModuleError",
+    "Parameter",
+    "ParseError",
+    "Requirement",
+    "RequirementsError",
+    "RequirementsFile",
+    "__version__",
+    "extract_parameters",
+    "parse_requirements",
+]
