@@ -10,6 +10,7 @@ pub mod decorators;
 pub mod module;
 pub mod parameter;
 pub mod pipeline;
+pub mod progress;
 pub mod python;
 pub mod requirements;
 

@@ -305,3 +305,46 @@ fn every_fixture_gives_a_valid_form_schema() {
     }
     assert!(checked >= 60, "{checked}");
 }
+
+#[test]
+fn progress_reports_steps_and_can_cancel() {
+    use mlreef_core::progress::{Cancelled, Event};
+    use std::sync::Mutex;
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        &[
+            ("src/a.py", "x = 1\n"),
+            ("src/fit.py", TRAIN),
+            ("requirements.txt", "rich\n"),
+        ],
+    );
+    let seen = Mutex::new(Vec::new());
+    let record = |event: &Event<'_>| {
+        seen.lock()
+            .unwrap()
+            .push((event.stage.to_owned(), event.done, event.total));
+        Ok(())
+    };
+    Module::discover_with(dir.path(), &DiscoverOptions::default(), &record).unwrap();
+    assert_eq!(
+        seen.into_inner().unwrap(),
+        [
+            ("search".to_owned(), 0, Some(2)),
+            ("search".to_owned(), 1, Some(2)),
+            ("extract".to_owned(), 0, Some(1)),
+            ("requirements".to_owned(), 0, Some(1)),
+        ]
+    );
+    let cancel = |event: &Event<'_>| {
+        if event.stage == "extract" {
+            Err(Cancelled)
+        } else {
+            Ok(())
+        }
+    };
+    assert!(matches!(
+        Module::discover_with(dir.path(), &DiscoverOptions::default(), &cancel),
+        Err(Error::Cancelled)
+    ));
+}

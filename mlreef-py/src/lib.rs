@@ -6,6 +6,7 @@
 //! `to_dict()` / `to_json()` give exactly the JSON contracts of DESIGN.md.
 
 mod errors;
+mod progress;
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -48,12 +49,9 @@ fn target(python: Option<&str>, platform: Option<&str>) -> PyResult<Option<Targe
     if python.is_none() && platform.is_none() {
         return Ok(None);
     }
-    Target::new(
-        python.unwrap_or("3.11"),
-        platform.unwrap_or("linux/amd64"),
-    )
-    .map(Some)
-    .map_err(|e| pyo3::exceptions::PyValueError::new_err(e.to_string()))
+    Target::new(python.unwrap_or("3.11"), platform.unwrap_or("linux/amd64"))
+        .map(Some)
+        .map_err(|e| pyo3::exceptions::PyValueError::new_err(e.to_string()))
 }
 
 /// A problem an extractor or parser reports.
@@ -470,20 +468,32 @@ impl Module {
     /// Discovers the module a repository makes (entry point, parameters, requirements, name,
     /// branch, the script's sha256), without running anything.
     #[staticmethod]
-    #[pyo3(signature = (path, entry_point=None, requirements=None, env=None))]
+    ///
+    /// `progress(stage, done, total, detail)` is called at each step (from the thread doing
+    /// the work); if it raises, discovery stops and the exception propagates.
+    #[pyo3(signature = (path, entry_point=None, requirements=None, env=None, progress=None))]
     fn discover(
         py: Python<'_>,
         path: PathBuf,
         entry_point: Option<PathBuf>,
         requirements: Option<PathBuf>,
         env: Option<HashMap<String, String>>,
+        progress: Option<Py<PyAny>>,
     ) -> PyResult<Module> {
         let options = DiscoverOptions {
             entry_point,
             requirements,
             env: env.unwrap_or_default(),
         };
-        let result = detached(py, move || CoreModule::discover(&path, &options));
+        let callback = progress.map(progress::Callback::new);
+        let reporter = callback.as_ref();
+        let result = detached(py, move || match reporter {
+            Some(reporter) => CoreModule::discover_with(&path, &options, reporter),
+            None => CoreModule::discover(&path, &options),
+        });
+        if let Some(raised) = callback.as_ref().and_then(progress::Callback::take_raised) {
+            return Err(raised);
+        }
         result
             .map(|d| Module(d.module))
             .map_err(|e| errors::from_module(&e))
@@ -501,9 +511,19 @@ impl Module {
         })
     }
 
-    /// The module as a new `mlreef.yml` (description, publish job, run template).
-    fn to_yaml(&self) -> String {
-        pipeline::render(&self.0, None, &pipeline::PipelineOptions::default())
+    /// The module as `mlreef.yml` (description, publish job, run template). With `existing`
+    /// (the text of the current mlreef.yml), every other key and job of it is kept in place.
+    #[pyo3(signature = (existing=None, mlreef_image=None))]
+    fn to_yaml(&self, existing: Option<&str>, mlreef_image: Option<String>) -> PyResult<String> {
+        let existing = existing
+            .map(|text| pipeline::read(text, None))
+            .transpose()
+            .map_err(|e| errors::from_pipeline(&e))?;
+        let mut options = pipeline::PipelineOptions::default();
+        if let Some(image) = mlreef_image {
+            options.mlreef_image = image;
+        }
+        Ok(pipeline::render(&self.0, existing.as_ref(), &options))
     }
 
     /// Checks the conventions of a published module.

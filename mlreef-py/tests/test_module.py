@@ -49,6 +49,12 @@ def test_yaml_round_trip_and_merge(repo):
     merged, changes = again.merge(mlreef_core.Module.discover(repo))
     assert "parameter `seed` added" in changes
     assert [p.name for p in merged.parameters][-1] == "seed"
+    # Regenerating keeps the user's own jobs, and the job image can be chosen.
+    edited = text + "lint:\n  script: [ruff check .]\n"
+    regenerated = merged.to_yaml(existing=edited, mlreef_image="registry.example.org/mlreef:1")
+    assert "lint:" in regenerated and "registry.example.org/mlreef:1" in regenerated
+    with pytest.raises(mlreef_core.ParseError):
+        merged.to_yaml(existing="stages: [\n")
 
 
 def test_command_lines(repo):
@@ -114,3 +120,31 @@ def test_example_repository_is_described():
     module = mlreef_core.Module.discover(EXAMPLES)
     assert module.entry_point == "train.py"
     assert any(line.startswith("torch==") for line in module.requirements)
+
+
+def test_progress_reports_and_a_raising_callback_cancels(tmp_path):
+    (tmp_path / "src").mkdir()
+    for name in ["a.py", "b.py", "c.py"]:
+        (tmp_path / "src" / name).write_text("x = 1\n")
+    (tmp_path / "src" / "fit.py").write_text(TRAIN)
+    events = []
+    module = mlreef_core.Module.discover(tmp_path, progress=lambda *event: events.append(event))
+    assert module.entry_point == "src/fit.py"
+    assert events[0] == ("search", 0, 4, "src/a.py")
+    assert ("extract", 0, 1, "src/fit.py") in events
+
+    class Stop(Exception):
+        pass
+
+    def cancel(stage, done, total, detail):
+        if stage == "search" and done == 2:
+            raise Stop(detail)
+
+    with pytest.raises(Stop, match="src/c.py"):
+        mlreef_core.Module.discover(tmp_path, progress=cancel)
+
+
+def test_the_notebook_example_runs():
+    import runpy
+
+    runpy.run_path(str(EXAMPLES / "python" / "notebook.py"), run_name="__main__")

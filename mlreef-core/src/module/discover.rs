@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use super::{BaseEnvironment, EntryPoints, Module};
+use crate::progress::{Cancelled, Event, Progress, Silent};
 use crate::requirements::{self, RequirementsFile};
 use crate::{Diagnostic, Extraction, argparse, decorators};
 
@@ -63,6 +64,14 @@ pub enum Error {
     Requirements(#[from] requirements::Error),
     #[error(transparent)]
     Pipeline(#[from] crate::pipeline::PipelineError),
+    #[error("discovery was cancelled")]
+    Cancelled,
+}
+
+impl From<Cancelled> for Error {
+    fn from(_: Cancelled) -> Self {
+        Error::Cancelled
+    }
 }
 
 /// The conventional entry point names, in the order they are preferred.
@@ -146,7 +155,11 @@ fn python_files(dir: &Path, out: &mut Vec<PathBuf>) {
 
 /// The entry point: given, else a conventional name that declares parameters, else the one
 /// script that does.
-fn entry_point(repo: &Path, given: Option<&Path>) -> Result<PathBuf, Error> {
+fn entry_point(
+    repo: &Path,
+    given: Option<&Path>,
+    progress: &dyn Progress,
+) -> Result<PathBuf, Error> {
     if let Some(given) = given {
         let path = inside(repo, given)?;
         if !path.is_file() {
@@ -165,10 +178,20 @@ fn entry_point(repo: &Path, given: Option<&Path>) -> Result<PathBuf, Error> {
     }
     let mut scripts = Vec::new();
     python_files(repo, &mut scripts);
-    let candidates: Vec<PathBuf> = scripts
-        .into_iter()
-        .filter(|s| declares_parameters(s, repo))
-        .collect();
+    let total = Some(scripts.len() as u64);
+    let mut candidates = Vec::new();
+    for (done, script) in scripts.into_iter().enumerate() {
+        let name = relative(&script, repo);
+        progress.report(&Event {
+            stage: "search",
+            done: done as u64,
+            total,
+            detail: Some(&name),
+        })?;
+        if declares_parameters(&script, repo) {
+            candidates.push(script);
+        }
+    }
     match candidates.as_slice() {
         [] => Err(Error::NoEntryPoint {
             repo: repo.to_owned(),
@@ -295,6 +318,15 @@ impl Module {
     /// parameters, the requirements, name, slug, branch and the script's sha256. What only a
     /// person can say (description, data types, visibility) keeps its default.
     pub fn discover(repo: &Path, options: &DiscoverOptions) -> Result<Discovered, Error> {
+        Self::discover_with(repo, options, &Silent)
+    }
+
+    /// [`discover`](Self::discover), reporting each step to `progress`, which may cancel.
+    pub fn discover_with(
+        repo: &Path,
+        options: &DiscoverOptions,
+        progress: &dyn Progress,
+    ) -> Result<Discovered, Error> {
         let repo = repo.canonicalize().map_err(|source| Error::Io {
             path: repo.to_owned(),
             source,
@@ -313,11 +345,18 @@ impl Module {
         let entry = entry_point(
             &repo,
             options.entry_point.as_deref().or(recorded.as_deref()),
+            progress,
         )?;
         let entry_name = relative(&entry, &repo);
         let bytes = std::fs::read(&entry).map_err(|source| Error::Io {
             path: entry.clone(),
             source,
+        })?;
+        progress.report(&Event {
+            stage: "extract",
+            done: 0,
+            total: Some(1),
+            detail: Some(&entry_name),
         })?;
         let extraction = script_parameters(&entry, Some(repo.clone()))?;
         let mut diagnostics: Vec<Diagnostic> = extraction
@@ -338,6 +377,13 @@ impl Module {
                 repo: Some(repo.clone()),
                 ..requirements::Options::default()
             };
+            let name = relative(&path, &repo);
+            progress.report(&Event {
+                stage: "requirements",
+                done: 0,
+                total: Some(1),
+                detail: Some(&name),
+            })?;
             let file: RequirementsFile = requirements::parse_file(&path, &parse_options)?;
             if let Some(python) = file
                 .conda
