@@ -3,7 +3,7 @@
 //! Every capability lives in the library; this crate parses arguments, calls the library and
 //! presents the result (tables for people, JSON for programs).
 
-mod inspect;
+mod module;
 mod params;
 mod requirements;
 mod table;
@@ -32,20 +32,20 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     Params(params::Args),
-    Inspect(inspect::InspectArgs),
-    Init(inspect::InitArgs),
-    RunArgs(inspect::RunArgs),
-    Schema(inspect::SchemaArgs),
     Requirements(requirements::Args),
+    Inspect(module::InspectArgs),
+    Init(module::InitArgs),
+    RunArgs(module::RunArgs),
+    Schema(module::SchemaArgs),
 }
 
 fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Params(args) => params::run(&args),
-        Command::Inspect(args) => inspect::run(&args),
-        Command::Init(args) => inspect::run_init(&args),
-        Command::RunArgs(args) => inspect::run_args(&args),
-        Command::Schema(args) => inspect::run_schema(&args),
+        Command::Inspect(args) => module::run_inspect(&args),
+        Command::Init(args) => module::run_init(&args),
+        Command::RunArgs(args) => module::run_args(&args),
+        Command::Schema(args) => module::run_schema(&args),
         Command::Requirements(args) => requirements::run(&args),
     }
 }

@@ -9,7 +9,7 @@ use mlreef_core::argparse;
 
 use crate::table;
 
-/// List the parameters a Python script declares with argparse, without running it.
+/// List the parameters a Python script declares with argparse, without running it
 ///
 /// The script is read statically: argparse calls are followed through helper functions and
 /// modules inside the repository, loops and constants are evaluated, and whatever cannot be

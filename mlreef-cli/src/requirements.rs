@@ -9,8 +9,9 @@ use mlreef_core::{Severity, argparse};
 
 use crate::table;
 
-/// Read a pip requirements file (and what it includes) as pip does, without installing.
-/// A conda environment file (`.yml`) is read too: its conda packages and its `pip:` list.
+/// Read a requirements file (or conda environment.yml) exactly as pip reads it
+///
+/// A conda environment file (`.yml`) gives its conda packages and its `pip:` list.
 ///
 /// Lines are read in pip's order (encoding, `\` continuations, comments, `${VAR}` from the
 /// environment, options, then each requirement). `-r`/`-c` includes are followed inside the

@@ -9,8 +9,10 @@ use mlreef_core::Severity;
 use mlreef_core::module::{DiscoverOptions, Module};
 use mlreef_core::pipeline::{self, PipelineOptions};
 
-/// Describe the module a repository makes: entry point, parameters, requirements, name,
-/// branch and the script's sha256, read without running anything.
+/// Describe the module a repository makes, without running anything
+///
+/// The description holds the entry point, its parameters, the requirements, name, branch
+/// and the script's sha256.
 ///
 /// The entry point is the one given, else train.py, main.py or run.py when it builds an
 /// argparse parser, else the only script in the repository that does. The requirements file
@@ -45,7 +47,7 @@ pub struct InspectArgs {
     requirements: Option<PathBuf>,
 }
 
-/// Print the JSON Schema of module descriptions (the `.mlreef` key of mlreef.yml).
+/// Print the JSON Schema of module descriptions (the `.mlreef` key of mlreef.yml)
 #[derive(Debug, clap::Args)]
 pub struct SchemaArgs {}
 
@@ -57,7 +59,7 @@ pub fn run_schema(_: &SchemaArgs) -> ExitCode {
     }
 }
 
-pub fn run(args: &InspectArgs) -> ExitCode {
+pub fn run_inspect(args: &InspectArgs) -> ExitCode {
     let options = DiscoverOptions {
         entry_point: args.entry_point.clone(),
         requirements: args.requirements.clone(),
@@ -139,8 +141,10 @@ fn enum_name(value: &impl serde::Serialize) -> String {
         .unwrap_or_default()
 }
 
-/// Write or update the repository's mlreef.yml: the module description (a hidden `.mlreef`
-/// key), a publish job and a run template, in a GitLab CI file that runs as it is.
+/// Write or update the repository's mlreef.yml
+///
+/// mlreef.yml is a GitLab CI file that runs as it is: the module description (a hidden
+/// `.mlreef` key), a publish job and a run template.
 ///
 /// Re-running it after the code changed updates the parameters, requirements and script hash
 /// and keeps what a person set (name, description, kind, data types, visibility, version,
@@ -262,10 +266,11 @@ fn write_atomically(path: &std::path::Path, text: &str) -> std::io::Result<()> {
     })
 }
 
-/// Print the command line that runs the module with chosen parameter values, the way the
-/// entry point's argparse parser expects it (flags for booleans, repeated options for
-/// `append`, sub-command first, ...), after checking the values against type, choices and
-/// required-ness.
+/// Print the command line that runs the module with chosen parameter values
+///
+/// The arguments are the way the entry point's argparse parser expects them (flags for
+/// booleans, repeated options for `append`, sub-commands, ...), after checking the values
+/// against type, choices and required-ness.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
 Examples:
