@@ -144,6 +144,22 @@ impl Parameter {
         to_python(py, &self.0.choices)
     }
     #[getter]
+    fn nargs<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_python(py, &self.0.nargs)
+    }
+    #[getter(r#const)]
+    fn constant<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_python(py, &self.0.constant)
+    }
+    #[getter]
+    fn metavar<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_python(py, &self.0.metavar)
+    }
+    #[getter]
+    fn file(&self) -> Option<&str> {
+        self.0.file.as_deref()
+    }
+    #[getter]
     fn help(&self) -> Option<&str> {
         self.0.help.as_deref()
     }
@@ -324,6 +340,22 @@ impl Requirement {
     #[getter]
     fn pinned(&self) -> bool {
         self.0.pinned
+    }
+    #[getter]
+    fn constraint(&self) -> bool {
+        self.0.constraint
+    }
+    #[getter]
+    fn kind<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_python(py, &self.0.kind)
+    }
+    #[getter]
+    fn config_settings(&self) -> Vec<String> {
+        self.0.config_settings.clone()
+    }
+    #[getter]
+    fn applies(&self) -> Option<bool> {
+        self.0.applies
     }
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         to_python(py, &self.0)

@@ -24,6 +24,7 @@ def test_extract_from_source():
     assert lr.default == 0.001 and lr.python_type == "float"
     assert arch.choices == ["resnet18", "vit"]
     assert epochs.flags == ["--epochs"] and epochs.line == 4 and epochs.column == 1
+    assert (epochs.nargs, epochs.const, epochs.metavar, epochs.file) == (None, None, None, None)
     assert extraction.diagnostics == []
     assert "epochs" in repr(epochs)
     assert "<table>" in extraction._repr_html_()

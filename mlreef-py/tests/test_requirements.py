@@ -39,6 +39,8 @@ def test_text_targets_and_flags():
     assert [r.name for r in parsed.local()] == ["tool"]
     torch = parsed.requirements[2]
     assert torch.hashes == ["sha256:00ff"] and torch.pinned and torch.specifier == "==2.3.1"
+    assert (torch.kind, torch.constraint, torch.config_settings, torch.applies) == ("index", False, [], None)
+    assert parsed.requirements[3].kind == "vcs" and parsed.requirements[3].editable
     assert parsed.render(python="3.11").splitlines()[-1] == "torch==2.3.1 --hash=sha256:00ff"
     with pytest.raises(ValueError):
         parsed.applicable(platform="plan9/amd64")
