@@ -74,6 +74,9 @@ step="pytest"
 python -m pytest -q mlreef-py/tests
 step="stubtest"
 python -m mypy.stubtest mlreef_core._mlreef_core
+# The stubs are what editors see: the example must type-check against them, strictly.
+step="mypy"
+python -m mypy --strict --no-error-summary examples/python/notebook.py
 
 step="cargo clippy"
 if cargo clippy --version >/dev/null 2>&1; then
