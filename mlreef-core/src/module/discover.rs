@@ -111,17 +111,19 @@ pub fn script_parameters(
 }
 
 /// Whether a script declares parameters (a parser, or the legacy decorators).
-fn declares_parameters(script: &Path, repo: &Path) -> bool {
+/// The script's extraction, if it declares parameters (kept, so that the chosen entry
+/// point is not extracted a second time).
+fn declared_parameters(script: &Path, repo: &Path) -> Option<Extraction> {
     // Reading the text first keeps the search cheap in repositories with many modules.
-    let Ok(text) = std::fs::read_to_string(script) else {
-        return false;
-    };
+    let text = std::fs::read_to_string(script).ok()?;
     if !text.contains("ArgumentParser") && !text.contains("data_processor") {
-        return false;
+        return None;
     }
-    script_parameters(script, Some(repo.to_owned())).is_ok_and(|e| {
-        !e.parameters.is_empty() || !e.diagnostics.iter().any(|d| d.code == "no-parser")
-    })
+    script_parameters(script, Some(repo.to_owned()))
+        .ok()
+        .filter(|e| {
+            !e.parameters.is_empty() || !e.diagnostics.iter().any(|d| d.code == "no-parser")
+        })
 }
 
 fn relative(path: &Path, repo: &Path) -> String {
@@ -155,11 +157,12 @@ fn python_files(dir: &Path, out: &mut Vec<PathBuf>) {
 
 /// The entry point: given, else a conventional name that declares parameters, else the one
 /// script that does.
+/// The entry point, and its extraction when the search already made it.
 fn entry_point(
     repo: &Path,
     given: Option<&Path>,
     progress: &dyn Progress,
-) -> Result<PathBuf, Error> {
+) -> Result<(PathBuf, Option<Extraction>), Error> {
     if let Some(given) = given {
         let path = inside(repo, given)?;
         if !path.is_file() {
@@ -168,12 +171,14 @@ fn entry_point(
                 source: std::io::Error::from(std::io::ErrorKind::NotFound),
             });
         }
-        return Ok(path);
+        return Ok((path, None));
     }
     for name in CONVENTIONAL {
         let path = repo.join(name);
-        if path.is_file() && declares_parameters(&path, repo) {
-            return Ok(path);
+        if path.is_file()
+            && let Some(extraction) = declared_parameters(&path, repo)
+        {
+            return Ok((path, Some(extraction)));
         }
     }
     let mut scripts = Vec::new();
@@ -188,19 +193,21 @@ fn entry_point(
             total,
             detail: Some(&name),
         })?;
-        if declares_parameters(&script, repo) {
-            candidates.push(script);
+        if let Some(extraction) = declared_parameters(&script, repo) {
+            candidates.push((script, extraction));
         }
     }
-    match candidates.as_slice() {
-        [] => Err(Error::NoEntryPoint {
+    if candidates.len() > 1 {
+        return Err(Error::AmbiguousEntryPoint {
+            repo: repo.to_owned(),
+            candidates: candidates.iter().map(|(c, _)| relative(c, repo)).collect(),
+        });
+    }
+    match candidates.pop() {
+        None => Err(Error::NoEntryPoint {
             repo: repo.to_owned(),
         }),
-        [one] => Ok(one.clone()),
-        many => Err(Error::AmbiguousEntryPoint {
-            repo: repo.to_owned(),
-            candidates: many.iter().map(|c| relative(c, repo)).collect(),
-        }),
+        Some((path, extraction)) => Ok((path, Some(extraction))),
     }
 }
 
@@ -342,7 +349,7 @@ impl Module {
             .as_ref()
             .map(|m| PathBuf::from(&m.entry_points.train))
             .filter(|p| repo.join(p).is_file());
-        let entry = entry_point(
+        let (entry, searched) = entry_point(
             &repo,
             options.entry_point.as_deref().or(recorded.as_deref()),
             progress,
@@ -358,7 +365,10 @@ impl Module {
             total: Some(1),
             detail: Some(&entry_name),
         })?;
-        let extraction = script_parameters(&entry, Some(repo.clone()))?;
+        let extraction = match searched {
+            Some(extraction) => extraction,
+            None => script_parameters(&entry, Some(repo.clone()))?,
+        };
         let mut diagnostics: Vec<Diagnostic> = extraction
             .diagnostics
             .into_iter()
