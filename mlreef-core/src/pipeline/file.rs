@@ -123,11 +123,7 @@ fn publish_job(module: &Module, options: &PipelineOptions) -> Json {
 
 fn run_template(module: &Module) -> Json {
     let script_path = format!("{CODE_DIR}/{}", module.entry_points.train);
-    let mut script = format!(
-        "python {}",
-        shlex::try_quote(&script_path)
-            .map_or_else(|_| script_path.clone(), std::borrow::Cow::into_owned)
-    );
+    let mut script = format!("python {}", super::shell_line(&[script_path]));
     let mut variables = Map::new();
     // The data paths the module declares become job variables, so a chained pipeline sets
     // them with `variables:` in a job that `extends: .mlreef-run`.
