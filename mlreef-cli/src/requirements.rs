@@ -60,7 +60,7 @@ pub struct Args {
 
 /// Runs `mlreef requirements` and returns the process exit status.
 pub fn run(args: &Args) -> ExitCode {
-    let target = match target(args) {
+    let target = match Target::from_parts(args.python.as_deref(), args.platform.as_deref()) {
         Ok(target) => target,
         Err(error) => {
             eprintln!("error: {error}");
@@ -120,15 +120,6 @@ pub fn run(args: &Args) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
-}
-
-fn target(args: &Args) -> Result<Option<Target>, requirements::TargetError> {
-    if args.python.is_none() && args.platform.is_none() {
-        return Ok(None);
-    }
-    let python = args.python.as_deref().unwrap_or("3.11");
-    let platform = args.platform.as_deref().unwrap_or("linux/amd64");
-    Target::new(python, platform).map(Some)
 }
 
 fn table(file: &RequirementsFile) -> String {

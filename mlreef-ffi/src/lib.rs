@@ -421,15 +421,13 @@ fn requirements_result(
     file: requirements::RequirementsFile,
     options: &RequirementsOptions,
 ) -> Result<String, mlreef_error> {
-    if options.python.is_none() && options.platform.is_none() {
-        return Ok(to_json(&file));
-    }
-    let target = requirements::Target::new(
-        options.python.as_deref().unwrap_or("3.11"),
-        options.platform.as_deref().unwrap_or("linux/amd64"),
-    )
-    .map_err(|e| mlreef_error::new(MLREEF_ERROR_INVALID_JSON, e.to_string()))?;
-    Ok(to_json(&file.for_target(&target)))
+    let target =
+        requirements::Target::from_parts(options.python.as_deref(), options.platform.as_deref())
+            .map_err(|e| mlreef_error::new(MLREEF_ERROR_INVALID_JSON, e.to_string()))?;
+    Ok(match target {
+        Some(target) => to_json(&file.for_target(&target)),
+        None => to_json(&file),
+    })
 }
 
 /// Parses requirements text (or, when `text` is NULL, the file at `options.path`; a `.yml`

@@ -46,11 +46,7 @@ fn pretty(value: &impl Serialize) -> String {
 }
 
 fn target(python: Option<&str>, platform: Option<&str>) -> PyResult<Option<Target>> {
-    if python.is_none() && platform.is_none() {
-        return Ok(None);
-    }
-    Target::new(python.unwrap_or("3.11"), platform.unwrap_or("linux/amd64"))
-        .map(Some)
+    Target::from_parts(python, platform)
         .map_err(|e| pyo3::exceptions::PyValueError::new_err(e.to_string()))
 }
 

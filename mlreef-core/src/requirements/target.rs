@@ -53,14 +53,35 @@ pub enum TargetError {
     Platform(String),
 }
 
+/// The default base image's Python and platform.
+const DEFAULT_PYTHON: &str = "3.11";
+const DEFAULT_PLATFORM: &str = "linux/amd64";
+
 impl Default for Target {
     /// `CPython` 3.11 on `linux/amd64`, the default base image.
     fn default() -> Self {
-        Target::new("3.11", "linux/amd64").unwrap_or_else(|_| unreachable!("valid constants"))
+        Target::new(DEFAULT_PYTHON, DEFAULT_PLATFORM)
+            .unwrap_or_else(|_| unreachable!("valid constants"))
     }
 }
 
 impl Target {
+    /// A target from the parts a caller gave: `None` when neither is given (markers are then
+    /// not evaluated), else the given ones with the default's for the missing one.
+    pub fn from_parts(
+        python: Option<&str>,
+        platform: Option<&str>,
+    ) -> Result<Option<Target>, TargetError> {
+        if python.is_none() && platform.is_none() {
+            return Ok(None);
+        }
+        Target::new(
+            python.unwrap_or(DEFAULT_PYTHON),
+            platform.unwrap_or(DEFAULT_PLATFORM),
+        )
+        .map(Some)
+    }
+
     /// `python` is `3.11` or `3.11.7`; `platform` is `OS/ARCH[/VARIANT]` as in OCI image
     /// indexes (`linux/amd64`, `linux/arm64`, `linux/arm/v7`, `darwin/arm64`, `windows/amd64`).
     pub fn new(python: &str, platform: &str) -> Result<Target, TargetError> {
