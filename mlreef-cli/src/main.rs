@@ -54,13 +54,13 @@ fn main() -> ExitCode {
 /// `file` is used when the diagnostic names none.
 pub(crate) fn format_diagnostic(file: &str, diagnostic: &mlreef_core::Diagnostic) -> String {
     let file = diagnostic.file.as_deref().unwrap_or(file);
-    let severity = serde_json::to_value(diagnostic.severity)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default();
     format!(
-        "{file}:{}:{}: {severity}[{}]: {}",
-        diagnostic.line, diagnostic.column, diagnostic.code, diagnostic.message
+        "{file}:{}:{}: {}[{}]: {}",
+        diagnostic.line,
+        diagnostic.column,
+        diagnostic.severity,
+        diagnostic.code,
+        diagnostic.message
     )
 }
 

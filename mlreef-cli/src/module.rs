@@ -98,7 +98,7 @@ fn summary(module: &Module) -> String {
     let mut rows = vec![
         ("name", module.name.clone()),
         ("slug", module.slug.clone()),
-        ("kind", enum_name(&module.kind)),
+        ("kind", module.kind.to_string()),
         ("version", module.version.clone()),
         (
             "branch",
@@ -131,14 +131,6 @@ fn summary(module: &Module) -> String {
         let _ = writeln!(text, "{:width$}{value}", format!("{key}:"));
     }
     text
-}
-
-/// An enum's name in the JSON form (`ALGORITHM`).
-fn enum_name(value: &impl serde::Serialize) -> String {
-    serde_json::to_value(value)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
 }
 
 /// Write or update the repository's mlreef.yml

@@ -34,7 +34,7 @@ pub fn write(out: &mut impl Write, parameters: &[Parameter]) -> io::Result<()> {
         let mut row = vec![
             name(parameter),
             flags(parameter),
-            schema_type(parameter),
+            parameter.schema_type.to_string(),
             default(parameter),
             if parameter.required { "yes" } else { "no" }.to_owned(),
         ];
@@ -99,13 +99,6 @@ fn flags(parameter: &Parameter) -> String {
     } else {
         parameter.flags.join(", ")
     }
-}
-
-fn schema_type(parameter: &Parameter) -> String {
-    serde_json::to_value(parameter.schema_type)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
 }
 
 /// The default in its JSON form (so `"1"` and `1` differ), or the source text of a default the

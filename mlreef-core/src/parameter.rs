@@ -20,6 +20,30 @@ pub enum ParameterType {
     Undefined,
 }
 
+/// Writes an enum as its name in the JSON contracts (`INTEGER`, `warning`), which other
+/// systems read, so that text output and JSON never spell it differently.
+pub(crate) fn write_json_name(
+    value: &impl Serialize,
+    f: &mut std::fmt::Formatter<'_>,
+) -> std::fmt::Result {
+    match serde_json::to_value(value) {
+        Ok(Json::String(name)) => f.write_str(&name),
+        _ => Err(std::fmt::Error),
+    }
+}
+
+impl std::fmt::Display for ParameterType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write_json_name(self, f)
+    }
+}
+
+impl std::fmt::Display for Severity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write_json_name(self, f)
+    }
+}
+
 /// `nargs` as argparse holds it: a count, or one of `?`, `*`, `+`, `...`, `A...`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(untagged)]

@@ -193,26 +193,24 @@ impl Parameter {
     }
 }
 
+/// Text made safe inside HTML elements.
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
 fn parameter_rows(parameters: &[CoreParameter]) -> String {
-    let escape = |s: &str| {
-        s.replace('&', "&amp;")
-            .replace('<', "&lt;")
-            .replace('>', "&gt;")
-    };
     let mut html = String::from(
         "<table><thead><tr><th>name</th><th>flags</th><th>type</th><th>default</th><th>required</th><th>help</th></tr></thead><tbody>",
     );
     for p in parameters {
-        let schema_type = serde_json::to_value(p.schema_type)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default();
         let _ = write!(
             html,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             escape(p.name.as_deref().unwrap_or("")),
             escape(&p.flags.join(", ")),
-            schema_type,
+            p.schema_type,
             escape(
                 &p.default_expr
                     .clone()
@@ -649,18 +647,10 @@ impl Module {
         )
     }
     fn _repr_html_(&self) -> String {
-        let escape = |s: &str| {
-            s.replace('&', "&amp;")
-                .replace('<', "&lt;")
-                .replace('>', "&gt;")
-        };
         format!(
             "<p><b>{}</b> ({}) &middot; entry point <code>{}</code> &middot; version {}</p>{}",
             escape(&self.0.name),
-            serde_json::to_value(self.0.kind)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default(),
+            self.0.kind,
             escape(&self.0.entry_points.train),
             escape(&self.0.version),
             parameter_rows(&self.0.parameters)

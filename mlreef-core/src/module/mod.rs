@@ -33,6 +33,12 @@ pub enum ModuleKind {
     Visualization,
 }
 
+impl std::fmt::Display for ModuleKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::parameter::write_json_name(self, f)
+    }
+}
+
 /// The kinds of data a module reads or writes.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
