@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use mlreef_core::Severity;
-use mlreef_core::module::{DiscoverOptions, Module};
+use mlreef_core::module::{DiscoverOptions, Discovered, Module};
 use mlreef_core::pipeline::{self, PipelineOptions};
 
 /// Describe the module a repository makes, without running anything
@@ -47,6 +47,24 @@ pub struct InspectArgs {
     requirements: Option<PathBuf>,
 }
 
+/// Discovers the module in `repo`, with `${VAR}` from the process environment; a repository
+/// that makes no module is reported and gives exit status 1.
+fn discover(
+    repo: &std::path::Path,
+    entry_point: Option<PathBuf>,
+    requirements: Option<PathBuf>,
+) -> Result<Discovered, ExitCode> {
+    let options = DiscoverOptions {
+        entry_point,
+        requirements,
+        env: std::env::vars().collect(),
+    };
+    Module::discover(repo, &options).map_err(|error| {
+        eprintln!("error: {}", crate::error_chain(&error));
+        ExitCode::FAILURE
+    })
+}
+
 /// Print the JSON Schema of module descriptions (the `.mlreef` key of mlreef.yml)
 #[derive(Debug, clap::Args)]
 pub struct SchemaArgs {}
@@ -60,17 +78,13 @@ pub fn run_schema(_: &SchemaArgs) -> ExitCode {
 }
 
 pub fn run_inspect(args: &InspectArgs) -> ExitCode {
-    let options = DiscoverOptions {
-        entry_point: args.entry_point.clone(),
-        requirements: args.requirements.clone(),
-        env: std::env::vars().collect(),
-    };
-    let discovered = match Module::discover(&args.repo, &options) {
+    let discovered = match discover(
+        &args.repo,
+        args.entry_point.clone(),
+        args.requirements.clone(),
+    ) {
         Ok(discovered) => discovered,
-        Err(error) => {
-            eprintln!("error: {}", crate::error_chain(&error));
-            return ExitCode::FAILURE;
-        }
+        Err(code) => return code,
     };
     let module = &discovered.module;
     let mut diagnostics = discovered.diagnostics.clone();
@@ -185,17 +199,13 @@ pub fn run_init(args: &InitArgs) -> ExitCode {
     } else {
         None
     };
-    let options = DiscoverOptions {
-        entry_point: args.entry_point.clone(),
-        requirements: args.requirements.clone(),
-        env: std::env::vars().collect(),
-    };
-    let discovered = match Module::discover(&args.repo, &options) {
+    let discovered = match discover(
+        &args.repo,
+        args.entry_point.clone(),
+        args.requirements.clone(),
+    ) {
         Ok(discovered) => discovered,
-        Err(error) => {
-            eprintln!("error: {}", crate::error_chain(&error));
-            return ExitCode::FAILURE;
-        }
+        Err(code) => return code,
     };
     let (module, changes) = match existing.as_ref().and_then(|f| f.module.as_ref()) {
         Some(recorded) => pipeline::merge(recorded, &discovered.module),
@@ -296,17 +306,9 @@ pub struct RunArgs {
 }
 
 pub fn run_args(args: &RunArgs) -> ExitCode {
-    let options = DiscoverOptions {
-        entry_point: args.entry_point.clone(),
-        env: std::env::vars().collect(),
-        ..DiscoverOptions::default()
-    };
-    let module = match Module::discover(&args.repo, &options) {
+    let module = match discover(&args.repo, args.entry_point.clone(), None) {
         Ok(discovered) => discovered.module,
-        Err(error) => {
-            eprintln!("error: {}", crate::error_chain(&error));
-            return ExitCode::FAILURE;
-        }
+        Err(code) => return code,
     };
     let mut values = serde_json::Map::new();
     for (assignment, as_json) in args
