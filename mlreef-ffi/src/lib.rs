@@ -394,9 +394,9 @@ pub unsafe extern "C" fn mlreef_params_extract_file(
     unsafe {
         call(out, out_error, || {
             let path = PathBuf::from(text(path, path_len, "path")?);
-            let repo = optional_text(repo, repo_len, "repo")?
-                .map_or_else(|| argparse::default_repo(&path), PathBuf::from);
-            module::script_parameters(&path, Some(repo))
+            // Without `repo`, extraction uses the script's git root, else its folder.
+            let repo = optional_text(repo, repo_len, "repo")?.map(PathBuf::from);
+            module::script_parameters(&path, repo)
                 .map(|e| e.to_json())
                 .map_err(|e| from_argparse(&e))
         })

@@ -277,10 +277,8 @@ fn extract_parameters(
 ) -> PyResult<Extraction> {
     let result = detached(py, move || match (source, path) {
         (Some(source), path) => argparse::extract(&source, &argparse::Options { repo, path }),
-        (None, Some(path)) => {
-            let repo = repo.or_else(|| Some(argparse::default_repo(&path)));
-            mlreef_core::module::script_parameters(&path, repo)
-        }
+        // Without `repo`, extraction uses the script's git root, else its folder.
+        (None, Some(path)) => mlreef_core::module::script_parameters(&path, repo),
         (None, None) => Ok(mlreef_core::Extraction::default()),
     });
     result

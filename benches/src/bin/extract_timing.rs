@@ -12,11 +12,8 @@ fn main() {
         std::process::exit(2);
     };
     let rounds: u32 = args.next().and_then(|r| r.parse().ok()).unwrap_or(2000);
-    // What the binding does per call: find the repository, then extract.
-    let run = || {
-        let repo = mlreef_core::argparse::default_repo(&script);
-        mlreef_core::module::script_parameters(&script, Some(repo))
-    };
+    // The call the binding makes: no repository given, so extraction finds the git root.
+    let run = || mlreef_core::module::script_parameters(&script, None);
     if let Err(error) = run() {
         eprintln!("error: {error}");
         std::process::exit(1);
