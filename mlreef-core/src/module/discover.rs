@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 
 use super::{BaseEnvironment, EntryPoints, Module};
 use crate::progress::{Cancelled, Event, Progress, Silent};
-use crate::requirements::{self, RequirementsFile};
+use crate::requirements::{self, RequirementsFile, repo_relative};
 use crate::{Diagnostic, Extraction, argparse, decorators};
 
 /// How to discover a module. Everything left `None` is found in the repository.
@@ -126,13 +126,6 @@ fn declared_parameters(script: &Path, repo: &Path) -> Option<Extraction> {
         })
 }
 
-fn relative(path: &Path, repo: &Path) -> String {
-    path.strip_prefix(repo)
-        .unwrap_or(path)
-        .to_string_lossy()
-        .replace('\\', "/")
-}
-
 /// Every `.py` file under `dir`, skipping hidden and environment folders, sorted.
 fn python_files(dir: &Path, out: &mut Vec<PathBuf>) {
     let Ok(entries) = std::fs::read_dir(dir) else {
@@ -186,7 +179,7 @@ fn entry_point(
     let total = Some(scripts.len() as u64);
     let mut candidates = Vec::new();
     for (done, script) in scripts.into_iter().enumerate() {
-        let name = relative(&script, repo);
+        let name = repo_relative(&script, repo);
         progress.report(&Event {
             stage: "search",
             done: done as u64,
@@ -200,7 +193,10 @@ fn entry_point(
     if candidates.len() > 1 {
         return Err(Error::AmbiguousEntryPoint {
             repo: repo.to_owned(),
-            candidates: candidates.iter().map(|(c, _)| relative(c, repo)).collect(),
+            candidates: candidates
+                .iter()
+                .map(|(c, _)| repo_relative(c, repo))
+                .collect(),
         });
     }
     match candidates.pop() {
@@ -354,7 +350,7 @@ impl Module {
             options.entry_point.as_deref().or(recorded.as_deref()),
             progress,
         )?;
-        let entry_name = relative(&entry, &repo);
+        let entry_name = repo_relative(&entry, &repo);
         let bytes = std::fs::read(&entry).map_err(|source| Error::Io {
             path: entry.clone(),
             source,
@@ -387,7 +383,7 @@ impl Module {
                 repo: Some(repo.clone()),
                 ..requirements::Options::default()
             };
-            let name = relative(&path, &repo);
+            let name = repo_relative(&path, &repo);
             progress.report(&Event {
                 stage: "requirements",
                 done: 0,
@@ -408,7 +404,7 @@ impl Module {
                     Some(format!("CPython {python} on Debian, CPU only"));
             }
             requirements = file.render().lines().map(str::to_owned).collect();
-            requirements_path = Some(relative(&path, &repo));
+            requirements_path = Some(repo_relative(&path, &repo));
             diagnostics.extend(file.diagnostics);
         }
 

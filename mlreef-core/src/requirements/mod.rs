@@ -400,8 +400,7 @@ struct Walker<'a> {
 
 impl Walker<'_> {
     fn source_name(&self, path: &Path) -> String {
-        let relative = path.strip_prefix(&self.root).unwrap_or(path);
-        relative.to_string_lossy().replace('\\', "/")
+        repo_relative(path, &self.root)
     }
 
     fn diagnostic(
@@ -731,6 +730,15 @@ impl Walker<'_> {
         }
         redact_password(url)
     }
+}
+
+/// `path` relative to `repo` with `/` separators (as written in results), or the whole path
+/// when it is not inside `repo`.
+pub(crate) fn repo_relative(path: &Path, repo: &Path) -> String {
+    path.strip_prefix(repo)
+        .unwrap_or(path)
+        .to_string_lossy()
+        .replace('\\', "/")
 }
 
 /// pip's `break_args_options`: words up to the first one starting with `-` are the
