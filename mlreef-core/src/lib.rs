@@ -13,6 +13,7 @@ pub mod pipeline;
 pub mod progress;
 pub mod python;
 pub mod requirements;
+mod yaml;
 
 pub use module::Module;
 pub use parameter::{Diagnostic, Extraction, Nargs, Parameter, ParameterType, Severity};

@@ -19,8 +19,8 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value as Json, json};
 
-use super::yaml;
 use crate::module::{Module, slug};
+use crate::yaml;
 
 /// The hidden key that holds the module description.
 pub const MODULE_KEY: &str = ".mlreef";

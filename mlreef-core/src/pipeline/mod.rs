@@ -3,7 +3,6 @@
 
 mod command;
 mod file;
-mod yaml;
 
 pub use command::{CommandLineError, command_line, shell_line};
 pub use file::{

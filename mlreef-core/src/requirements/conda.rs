@@ -5,10 +5,11 @@
 
 use std::path::{Path, PathBuf};
 
-use saphyr::{LoadableYamlNode, MarkedYaml, Scalar, YamlData};
+use saphyr::{MarkedYaml, Scalar, YamlData};
 use serde::{Deserialize, Serialize};
 
 use super::{Diagnostic, Options, RequirementsFile, Severity};
+use crate::yaml::{self, position};
 
 /// The conda side of an environment file.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -72,10 +73,7 @@ pub(super) fn parse(text: &str, options: &Options) -> Result<RequirementsFile, Y
         column,
         message,
     };
-    // Deeply nested flow collections recurse in the loader.
-    let documents =
-        crate::python::with_stack_for(text.len(), || MarkedYaml::load_from_str(text))
-            .map_err(|e| error(e.marker().line(), e.marker().col() + 1, e.info().to_owned()))?;
+    let documents = yaml::load(text).map_err(|p| error(p.line, p.column, p.message))?;
     let Some(root) = documents.first() else {
         return Ok(with_conda(
             RequirementsFile::default(),
@@ -190,10 +188,6 @@ pub(super) fn parse(text: &str, options: &Options) -> Result<RequirementsFile, Y
 fn with_conda(mut file: RequirementsFile, conda: CondaEnvironment) -> RequirementsFile {
     file.conda = Some(conda);
     file
-}
-
-fn position(node: &MarkedYaml) -> (usize, usize) {
-    (node.span.start.line(), node.span.start.col() + 1)
 }
 
 /// A string node's text (a YAML number or boolean is not a package spec).

@@ -1,4 +1,5 @@
-//! YAML documents as ordered JSON values: `saphyr` reads (with positions) and writes them.
+//! YAML with positions (`saphyr`), shared by `environment.yml` and `mlreef.yml`: loading
+//! without overflowing the stack, node positions, and documents as ordered JSON values.
 
 use std::borrow::Cow;
 
@@ -13,14 +14,26 @@ pub(crate) struct YamlProblem {
     pub message: String,
 }
 
+/// Loads every document, each node with its position.
+pub(crate) fn load(text: &str) -> Result<Vec<MarkedYaml<'_>>, YamlProblem> {
+    // Deeply nested flow collections recurse in the loader.
+    crate::python::with_stack_for(text.len(), || MarkedYaml::load_from_str(text)).map_err(|e| {
+        YamlProblem {
+            line: e.marker().line(),
+            column: e.marker().col() + 1,
+            message: e.info().to_owned(),
+        }
+    })
+}
+
+/// A node's 1-based line and column.
+pub(crate) fn position(node: &MarkedYaml) -> (usize, usize) {
+    (node.span.start.line(), node.span.start.col() + 1)
+}
+
 /// Reads the first document; an empty text is `null`.
 pub(crate) fn parse(text: &str) -> Result<(Json, Vec<MarkedYaml<'_>>), YamlProblem> {
-    let documents = crate::python::with_stack_for(text.len(), || MarkedYaml::load_from_str(text))
-        .map_err(|e| YamlProblem {
-        line: e.marker().line(),
-        column: e.marker().col() + 1,
-        message: e.info().to_owned(),
-    })?;
+    let documents = load(text)?;
     let value = match documents.first() {
         Some(root) => to_json(root)?,
         None => Json::Null,
@@ -29,9 +42,10 @@ pub(crate) fn parse(text: &str) -> Result<(Json, Vec<MarkedYaml<'_>>), YamlProbl
 }
 
 fn problem(node: &MarkedYaml, message: &str) -> YamlProblem {
+    let (line, column) = position(node);
     YamlProblem {
-        line: node.span.start.line(),
-        column: node.span.start.col() + 1,
+        line,
+        column,
         message: message.to_owned(),
     }
 }
