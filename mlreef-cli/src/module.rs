@@ -359,6 +359,7 @@ pub fn run_args(args: &RunArgs) -> ExitCode {
 /// names them in its error).
 fn typed_value(module: &Module, name: &str, text: &str) -> serde_json::Value {
     use mlreef_core::ParameterType;
+    use mlreef_core::parameter::ValueShape;
     use serde_json::Value;
     let parameter = module
         .parameters
@@ -378,10 +379,7 @@ fn typed_value(module: &Module, name: &str, text: &str) -> serde_json::Value {
         }
         Value::String(item.to_owned())
     };
-    let list = matches!(parameter.action.as_str(), "append" | "extend")
-        || matches!(&parameter.nargs, Some(mlreef_core::Nargs::Pattern(p)) if p != "?")
-        || matches!(&parameter.nargs, Some(mlreef_core::Nargs::Count(n)) if *n > 1);
-    if list {
+    if parameter.shape().is_list() {
         if let Ok(Value::Array(items)) = serde_json::from_str(text) {
             return Value::Array(items);
         }
@@ -392,16 +390,12 @@ fn typed_value(module: &Module, name: &str, text: &str) -> serde_json::Value {
                 .collect(),
         );
     }
-    match (parameter.schema_type, parameter.action.as_str(), text) {
+    match (parameter.schema_type, parameter.shape(), text) {
         (ParameterType::Boolean, _, "true" | "True" | "yes" | "1")
-        | (_, "store_true" | "store_false" | "boolean_optional" | "store_const", "true") => {
-            Value::Bool(true)
-        }
+        | (_, ValueShape::Switch, "true") => Value::Bool(true),
         (ParameterType::Boolean, _, "false" | "False" | "no" | "0")
-        | (_, "store_true" | "store_false" | "boolean_optional" | "store_const", "false") => {
-            Value::Bool(false)
-        }
-        (_, "count", _) => scalar(text)
+        | (_, ValueShape::Switch, "false") => Value::Bool(false),
+        (_, ValueShape::Count, _) => scalar(text)
             .as_i64()
             .map_or_else(|| Value::String(text.to_owned()), Value::from),
         _ => scalar(text),

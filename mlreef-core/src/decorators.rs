@@ -41,7 +41,7 @@ use std::path::Path;
 use serde_json::Value as Json;
 
 use crate::argparse::Error;
-use crate::parameter::{Diagnostic, Parameter, ParameterType, Severity, schema_type};
+use crate::parameter::{Action, Diagnostic, Parameter, ParameterType, Severity};
 use crate::python::{LineIndex, Ranged, ast, parse_module, with_stack_for};
 
 /// What the `@data_processor` decorator says about the module (fields may be missing).
@@ -490,26 +490,13 @@ impl Walker<'_> {
             text
         });
 
-        let action = "store";
-        let schema = if python_type.as_deref() == Some("bool") {
-            ParameterType::Boolean
-        } else {
-            schema_type(
-                action,
-                python_type.as_deref(),
-                None,
-                &default,
-                &Json::Null,
-                None,
-            )
-        };
-        self.out.parameters.push(Parameter {
+        let mut parameter = Parameter {
             dest: Some(name.replace('-', "_")),
             flags: vec![format!("--{name}")],
             name: Some(name),
-            action: action.to_owned(),
+            action: Action::Store,
             python_type,
-            schema_type: schema,
+            schema_type: ParameterType::Undefined,
             default,
             default_expr,
             required,
@@ -523,7 +510,9 @@ impl Walker<'_> {
             line: at.0,
             column: at.1,
             file: None,
-        });
+        };
+        parameter.schema_type = parameter.inferred_type();
+        self.out.parameters.push(parameter);
     }
 
     /// Places positional and keyword arguments into `fields` the way Python binds them.
@@ -669,7 +658,7 @@ impl Walker<'_> {
     }
 }
 
-/// The legacy type names, mapped to Python's (the names `schema_type` understands).
+/// The legacy type names, mapped to Python's (the names `converter_type` understands).
 fn python_type_name(written: &str) -> Option<&'static str> {
     Some(match written.to_ascii_lowercase().as_str() {
         "int" | "integer" => "int",

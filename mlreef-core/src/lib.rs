@@ -16,5 +16,5 @@ pub mod requirements;
 mod yaml;
 
 pub use module::Module;
-pub use parameter::{Diagnostic, Extraction, Nargs, Parameter, ParameterType, Severity};
+pub use parameter::{Action, Diagnostic, Extraction, Nargs, Parameter, ParameterType, Severity};
 pub use requirements::{Requirement, RequirementsFile, Target};

@@ -1,7 +1,17 @@
 //! The parameter form shared by every extractor (argparse, decorators) and every binding.
+//!
+//! [`Action`] and [`Nargs`] type argparse's vocabulary; the questions every layer asks of a
+//! parameter (how many words an occurrence takes, whether its value is a switch or a list,
+//! what kind each value is) are answered once, by methods in [`shape`].
+
+mod action;
+pub mod shape;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
+
+pub use action::{Action, Arity, Nargs};
+pub use shape::{Conversion, SwitchWay, ValueKind, ValueShape, converter_type};
 
 /// The module schema's parameter types. The names are a contract with other systems.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -44,14 +54,6 @@ impl std::fmt::Display for Severity {
     }
 }
 
-/// `nargs` as argparse holds it: a count, or one of `?`, `*`, `+`, `...`, `A...`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(untagged)]
-pub enum Nargs {
-    Count(i64),
-    Pattern(String),
-}
-
 /// One parameter of a module, in the JSON form of `mlreef params --json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Parameter {
@@ -62,7 +64,7 @@ pub struct Parameter {
     /// Option strings in argparse's order; empty for a positional.
     pub flags: Vec<String>,
     /// `store`, `store_true`, ..., `parsers`, or a custom action class's name.
-    pub action: String,
+    pub action: Action,
     /// The `type=` callable's name as written (`int`, `Path`, `file`, `str2bool`).
     pub python_type: Option<String>,
     /// The module schema's type.
@@ -130,69 +132,41 @@ impl Extraction {
     }
 }
 
-/// The schema type of a parameter, from what argparse knows about it.
-#[must_use]
-pub fn schema_type(
-    action: &str,
-    python_type: Option<&str>,
-    nargs: Option<&Nargs>,
-    default: &Json,
-    constant: &Json,
-    choices: Option<&[Json]>,
-) -> ParameterType {
-    let many = match nargs {
-        Some(Nargs::Count(n)) => *n != 0,
-        Some(Nargs::Pattern(p)) => p != "?",
-        None => false,
-    };
-    match action {
-        "store_true" | "store_false" | "boolean_optional" => return ParameterType::Boolean,
-        "count" => return ParameterType::Integer,
-        "append" | "extend" | "append_const" => return ParameterType::List,
-        "store_const" => return of_value(constant),
-        "version" => return ParameterType::Undefined,
-        "parsers" => return ParameterType::String,
-        _ => {}
-    }
-    if many {
-        return ParameterType::List;
-    }
-    if let Some(t) = python_type {
-        match t {
-            "int" => return ParameterType::Integer,
-            "float" => return ParameterType::Float,
-            "str" | "Path" | "PurePath" | "PosixPath" | "file" | "open" => {
-                return ParameterType::String;
+impl Parameter {
+    /// The module schema's type, from what argparse knows about the parameter (its action,
+    /// `nargs`, `type=`, default, const and choices); what `schema_type` holds once an
+    /// extractor has filled in the rest.
+    #[must_use]
+    pub fn inferred_type(&self) -> ParameterType {
+        match self.shape() {
+            ValueShape::Nothing => ParameterType::Undefined,
+            ValueShape::Subcommand => ParameterType::String,
+            ValueShape::Switch => match self.action {
+                Action::StoreConst => shape::type_of_value(&self.constant),
+                Action::AppendConst => ParameterType::List,
+                _ => ParameterType::Boolean,
+            },
+            ValueShape::Count => ParameterType::Integer,
+            ValueShape::List(_) | ValueShape::Appended(_) | ValueShape::Extended(_) => {
+                ParameterType::List
             }
-            "bool" => return ParameterType::Boolean,
-            "complex" => return ParameterType::Complex,
-            "list" => return ParameterType::List,
-            "tuple" => return ParameterType::Tuple,
-            "dict" => return ParameterType::Dictionary,
-            "loads" => return ParameterType::Object,
-            _ => {}
+            ValueShape::Single => {
+                if let Some(known) = self.python_type.as_deref().and_then(converter_type) {
+                    return known;
+                }
+                match &self.default {
+                    Json::Null | Json::String(_) if self.python_type.is_none() => {
+                        // Without `type=`, argparse hands the script strings; choices can
+                        // say more.
+                        self.choices
+                            .as_deref()
+                            .and_then(<[Json]>::first)
+                            .map_or(ParameterType::String, shape::type_of_value)
+                    }
+                    Json::Null => ParameterType::Undefined,
+                    other => shape::type_of_value(other),
+                }
+            }
         }
-    }
-    match default {
-        Json::Null | Json::String(_) if python_type.is_none() => {
-            // Without `type=`, argparse hands the script strings; choices can say more.
-            choices
-                .and_then(|c| c.first())
-                .map_or(ParameterType::String, of_value)
-        }
-        Json::Null => ParameterType::Undefined,
-        other => of_value(other),
-    }
-}
-
-fn of_value(value: &Json) -> ParameterType {
-    match value {
-        Json::Bool(_) => ParameterType::Boolean,
-        Json::Number(n) if n.is_i64() || n.is_u64() => ParameterType::Integer,
-        Json::Number(_) => ParameterType::Float,
-        Json::String(_) => ParameterType::String,
-        Json::Array(_) => ParameterType::List,
-        Json::Object(_) => ParameterType::Dictionary,
-        Json::Null => ParameterType::Undefined,
     }
 }

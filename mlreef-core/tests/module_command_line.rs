@@ -10,6 +10,7 @@ use std::path::Path;
 use std::process::Command;
 
 use mlreef_core::module::{DiscoverOptions, Module};
+use mlreef_core::parameter::Action;
 use mlreef_core::{Parameter, ParameterType};
 use serde_json::{Map, Value, json};
 
@@ -22,7 +23,7 @@ fn changed(p: &Parameter, variant: u8) -> Option<Value> {
     if let Some(choices) = &p.choices {
         return choices.iter().rev().find(|c| **c != p.default).cloned();
     }
-    match (p.action.as_str(), p.schema_type) {
+    match (p.action.name(), p.schema_type) {
         ("store_true", _) => Some(json!(true)),
         ("store_false", _) => Some(json!(false)),
         ("boolean_optional", _) => Some(json!(!p.default.as_bool().unwrap_or(false))),
@@ -88,7 +89,10 @@ fn module_command_lines_give_cpython_the_asked_values() {
             .unwrap()
             .module;
         // Legacy decorator modules have no argparse parser to ask.
-        if module.parameters.iter().any(|p| p.action == "parsers")
+        if module
+            .parameters
+            .iter()
+            .any(|p| p.action == Action::Parsers)
             || module
                 .parameters
                 .iter()

@@ -113,7 +113,7 @@ impl Parameter {
     }
     #[getter]
     fn action(&self) -> &str {
-        &self.0.action
+        self.0.action.name()
     }
     #[getter]
     fn python_type(&self) -> Option<&str> {

@@ -7,7 +7,7 @@
 use serde_json::Value as Json;
 
 use super::value::Const;
-use crate::parameter::{Nargs, Parameter, schema_type};
+use crate::parameter::{Action as ParameterAction, Nargs, Parameter, ParameterType};
 
 pub(crate) type ParserId = usize;
 pub(crate) type ActionId = usize;
@@ -130,11 +130,9 @@ pub(crate) struct Model {
 fn nargs_of(slot: Option<&Slot>) -> Result<Option<Nargs>, String> {
     match slot {
         None | Some(Slot::Known(Const::None)) => Ok(None),
-        Some(Slot::Known(Const::Int(n))) => Ok(Some(Nargs::Count(*n))),
-        Some(Slot::Known(Const::Str(s)))
-            if matches!(s.as_str(), "?" | "*" | "+" | "..." | "A...") =>
-        {
-            Ok(Some(Nargs::Pattern(s.clone())))
+        Some(Slot::Known(Const::Int(n))) => Ok(Some(Nargs::Exactly(*n))),
+        Some(Slot::Known(Const::Str(s))) if Nargs::from_pattern(s).is_some() => {
+            Ok(Nargs::from_pattern(s))
         }
         Some(Slot::Known(other)) => Err(format!("invalid nargs value {}", other.repr())),
         Some(Slot::Dynamic(text)) => Err(format!("nargs `{text}` cannot be evaluated")),
@@ -164,7 +162,7 @@ impl Model {
                 option_strings: vec![format!("{p}h"), format!("{p}{p}help")],
                 dest: Some(SUPPRESS.to_owned()),
                 kind: "help".into(),
-                nargs: Some(Nargs::Count(0)),
+                nargs: Some(Nargs::Exactly(0)),
                 constant: Slot::Known(Const::None),
                 default: Slot::Known(Const::Str(SUPPRESS.into())),
                 python_type: None,
@@ -242,8 +240,8 @@ impl Model {
                 (None, Some(d)) => d?,
                 (None, None) => return Err("missing the argument's name".into()),
             };
-            let optional = matches!(&nargs, Some(Nargs::Pattern(p)) if p == "?" || p == "*");
-            let star = matches!(&nargs, Some(Nargs::Pattern(p)) if p == "*");
+            let optional = matches!(nargs, Some(Nargs::Optional | Nargs::ZeroOrMore));
+            let star = nargs == Some(Nargs::ZeroOrMore);
             if !optional || (star && spec.get("default").is_none()) {
                 required = true;
             }
@@ -295,10 +293,10 @@ impl Model {
         let mut option_strings = option_strings;
         let (nargs, constant, default) = match kind.as_str() {
             "store" | "append" | "extend" => {
-                if nargs == Some(Nargs::Count(0)) {
+                if nargs == Some(Nargs::Exactly(0)) {
                     return Err("nargs for store actions must be != 0".into());
                 }
-                let optional = matches!(&nargs, Some(Nargs::Pattern(p)) if p == "?");
+                let optional = nargs == Some(Nargs::Optional);
                 if given_const.as_ref().is_some_and(|c| *c != none()) && !optional {
                     return Err("nargs must be '?' to supply const".into());
                 }
@@ -309,23 +307,27 @@ impl Model {
                 )
             }
             "store_const" | "append_const" => (
-                Some(Nargs::Count(0)),
+                Some(Nargs::Exactly(0)),
                 given_const.unwrap_or_else(none),
                 default.unwrap_or_else(none),
             ),
             "store_true" => (
-                Some(Nargs::Count(0)),
+                Some(Nargs::Exactly(0)),
                 Slot::Known(Const::Bool(true)),
                 default.unwrap_or(Slot::Known(Const::Bool(false))),
             ),
             "store_false" => (
-                Some(Nargs::Count(0)),
+                Some(Nargs::Exactly(0)),
                 Slot::Known(Const::Bool(false)),
                 default.unwrap_or(Slot::Known(Const::Bool(true))),
             ),
-            "count" => (Some(Nargs::Count(0)), none(), default.unwrap_or_else(none)),
+            "count" => (
+                Some(Nargs::Exactly(0)),
+                none(),
+                default.unwrap_or_else(none),
+            ),
             "help" => (
-                Some(Nargs::Count(0)),
+                Some(Nargs::Exactly(0)),
                 none(),
                 default.unwrap_or(Slot::Known(Const::Str(SUPPRESS.into()))),
             ),
@@ -336,7 +338,7 @@ impl Model {
                     )));
                 }
                 (
-                    Some(Nargs::Count(0)),
+                    Some(Nargs::Exactly(0)),
                     none(),
                     default.unwrap_or(Slot::Known(Const::Str(SUPPRESS.into()))),
                 )
@@ -351,7 +353,11 @@ impl Model {
                     .collect();
                 // CPython 3.11.7 no longer appends the default to the help text (3.9 and
                 // 3.10 did), so the help stays as written.
-                (Some(Nargs::Count(0)), none(), default.unwrap_or_else(none))
+                (
+                    Some(Nargs::Exactly(0)),
+                    none(),
+                    default.unwrap_or_else(none),
+                )
             }
             // A custom Action class: argparse passes the keywords through unchanged.
             _ => (
@@ -404,7 +410,7 @@ impl Model {
             option_strings: Vec::new(),
             dest,
             kind: "parsers".into(),
-            nargs: Some(Nargs::Pattern("A...".into())),
+            nargs: Some(Nargs::Parser),
             constant: Slot::Known(Const::None),
             default: Slot::Known(Const::None),
             python_type: None,
@@ -538,32 +544,22 @@ impl Model {
                     .map(|items| items.iter().map(Const::to_json).collect())
             })
         };
-        let default = a.default.json();
-        let constant = a.constant.json();
-        let schema = schema_type(
-            &a.kind,
-            a.python_type.as_deref(),
-            a.nargs.as_ref(),
-            &default,
-            &constant,
-            choices.as_deref(),
-        );
-        Parameter {
+        let mut parameter = Parameter {
             name,
             dest: a.dest.clone(),
             flags: a.option_strings.clone(),
-            action: a.kind.clone(),
+            action: ParameterAction::from_name(&a.kind),
             python_type: a.python_type.clone(),
-            schema_type: schema,
-            default,
+            schema_type: ParameterType::Undefined,
+            default: a.default.json(),
             default_expr: match &a.default {
                 Slot::Dynamic(text) => Some(text.clone()),
                 Slot::Known(_) => None,
             },
             required: a.required,
             choices,
-            nargs: a.nargs.clone(),
-            constant,
+            nargs: a.nargs,
+            constant: a.constant.json(),
             help: a
                 .help
                 .as_ref()
@@ -576,7 +572,9 @@ impl Model {
             line: a.line,
             column: a.column,
             file: a.file.clone(),
-        }
+        };
+        parameter.schema_type = parameter.inferred_type();
+        parameter
     }
 }
 

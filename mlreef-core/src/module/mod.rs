@@ -16,7 +16,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json, json};
 
-use crate::{Parameter, ParameterType};
+use crate::Parameter;
+use crate::parameter::{Arity, Conversion, SwitchWay, ValueKind, ValueShape};
 
 pub use discover::{DiscoverOptions, Discovered, Error, script_parameters, slug};
 
@@ -170,15 +171,20 @@ impl Module {
 }
 
 /// A JSON Schema for a set of parameters (see [`Module::parameters_schema`]).
+///
+/// Each property describes the value [`crate::pipeline::command_line`] takes for the parameter
+/// (its [`ValueShape`] and [`ValueKind`]): a value valid for the schema is one it accepts,
+/// except where the words themselves get in the way (a list value starting with `-`, an
+/// `extend` list whose length is not a multiple of its `nargs`), which JSON Schema cannot say.
 #[must_use]
 pub fn parameters_schema(title: &str, parameters: &[Parameter]) -> Json {
     let mut properties = Map::new();
     let mut required = Vec::new();
     for parameter in parameters {
-        if matches!(parameter.action.as_str(), "version" | "help") {
+        if parameter.shape() == ValueShape::Nothing {
             continue;
         }
-        let Some(name) = parameter.name.clone().or_else(|| parameter.dest.clone()) else {
+        let Some(name) = parameter.key().map(str::to_owned) else {
             continue;
         };
         // Sub-commands may reuse a name; only one sub-command runs, so the first one stands
@@ -186,32 +192,9 @@ pub fn parameters_schema(title: &str, parameters: &[Parameter]) -> Json {
         if properties.contains_key(&name) {
             continue;
         }
-        let mut property = Map::new();
-        let many = is_list(parameter) && parameter.action != "parsers";
-        let item_type = json_type(parameter.schema_type, parameter.python_type.as_deref());
-        if many {
-            property.insert("type".into(), json!("array"));
-            if let Some(item) = item_type.filter(|t| *t != "array") {
-                property.insert("items".into(), json!({"type": item}));
-            }
-        } else if parameter.action == "count" {
-            property.insert("type".into(), json!("integer"));
-            property.insert("minimum".into(), json!(0));
-        } else if let Some(kind) = item_type {
-            property.insert("type".into(), json!(kind));
-        }
-        if let Some(choices) = &parameter.choices {
-            if many {
-                let items = property.entry("items").or_insert_with(|| json!({}));
-                if let Some(items) = items.as_object_mut() {
-                    items.insert("enum".into(), json!(choices));
-                }
-            } else {
-                property.insert("enum".into(), json!(choices));
-            }
-        }
-        if !parameter.default.is_null() {
-            property.insert("default".into(), parameter.default.clone());
+        let mut property = value_schema(parameter);
+        if let Some(default) = schema_default(parameter) {
+            property.insert("default".into(), default);
         }
         if let Some(help) = &parameter.help {
             property.insert("description".into(), json!(help));
@@ -241,26 +224,157 @@ pub fn parameters_schema(title: &str, parameters: &[Parameter]) -> Json {
     })
 }
 
-/// Whether argparse collects a list for the parameter.
-fn is_list(parameter: &Parameter) -> bool {
-    use crate::Nargs;
-    matches!(parameter.action.as_str(), "append" | "extend")
-        || match &parameter.nargs {
-            Some(Nargs::Count(n)) => *n != 1 || parameter.schema_type == ParameterType::List,
-            Some(Nargs::Pattern(p)) => p != "?",
-            None => false,
+/// The schema of the values a run may give the parameter.
+fn value_schema(parameter: &Parameter) -> Map<String, Json> {
+    let object = |value: Json| match value {
+        Json::Object(map) => map,
+        _ => Map::new(),
+    };
+    let nothing = || object(json!({"not": {}}));
+    match parameter.shape() {
+        ValueShape::Nothing => nothing(),
+        ValueShape::Subcommand => {
+            let mut schema = object(json!({"type": "string"}));
+            if let Some(choices) = &parameter.choices {
+                schema.insert("enum".into(), json!(choices));
+            }
+            schema
         }
+        ValueShape::Switch => {
+            let reachable: Vec<bool> = [true, false]
+                .into_iter()
+                .filter(|b| parameter.switch_way(*b).is_some())
+                .collect();
+            match reachable.as_slice() {
+                [_, _] => object(json!({"type": "boolean"})),
+                [only] => object(json!({"type": "boolean", "const": only})),
+                _ => nothing(),
+            }
+        }
+        ValueShape::Count => parameter.count_minimum().map_or_else(nothing, |minimum| {
+            object(json!({"type": "integer", "minimum": minimum}))
+        }),
+        ValueShape::Single => {
+            // An option with `nargs='?'` given alone holds its const: the value `null`.
+            let nullable = parameter.arity() == Arity::Optional && !parameter.is_positional();
+            item_schema(parameter, nullable)
+        }
+        ValueShape::List(arity) => list_schema(item_schema(parameter, false), arity),
+        ValueShape::Appended(arity) => {
+            let entry = if arity.is_list() {
+                list_schema(item_schema(parameter, false), arity)
+            } else {
+                item_schema(parameter, arity == Arity::Optional)
+            };
+            // An occurrence that takes every word after it can only be the last.
+            accumulated_schema(parameter, entry, arity.takes_options().then_some(1))
+        }
+        ValueShape::Extended(arity) => {
+            // Without a list `nargs`, `extend` adds a word's characters: only the default
+            // itself can be asked for.
+            let limit = (!arity.is_list()).then_some(0);
+            accumulated_schema(parameter, item_schema(parameter, false), limit)
+        }
+    }
 }
 
-/// The JSON Schema type of one value.
-fn json_type(schema_type: ParameterType, python_type: Option<&str>) -> Option<&'static str> {
-    match (schema_type, python_type) {
-        (_, Some("int")) | (ParameterType::Integer, _) => Some("integer"),
-        (_, Some("float")) | (ParameterType::Float, _) => Some("number"),
-        (ParameterType::Boolean, _) => Some("boolean"),
-        (ParameterType::String, _) | (_, Some("str" | "Path")) => Some("string"),
-        (ParameterType::List | ParameterType::Tuple, _) => Some("array"),
-        (ParameterType::Dictionary | ParameterType::Object, _) => Some("object"),
-        _ => None,
+/// The schema of one value of the parameter's [`ValueKind`], with its choices.
+fn item_schema(parameter: &Parameter, nullable: bool) -> Map<String, Json> {
+    let types: &[&str] = match parameter.item_kind() {
+        ValueKind::Integer => &["integer"],
+        ValueKind::Float => &["number"],
+        ValueKind::String => &["string"],
+        ValueKind::Boolean { .. } => &["boolean"],
+        ValueKind::Json => &[],
+        _ => &["string", "number", "boolean"],
+    };
+    let mut schema = Map::new();
+    if !types.is_empty() {
+        let mut types: Vec<&str> = types.to_vec();
+        if nullable {
+            types.push("null");
+        }
+        let types = if let [one] = types.as_slice() {
+            json!(one)
+        } else {
+            json!(types)
+        };
+        schema.insert("type".into(), types);
+    }
+    if let Some(choices) = parameter.checked_choices() {
+        let mut choices = choices.to_vec();
+        if nullable {
+            choices.push(Json::Null);
+        }
+        schema.insert("enum".into(), Json::Array(choices));
+    }
+    schema
+}
+
+/// A list of `items`, as many as one occurrence of `arity` takes.
+fn list_schema(items: Map<String, Json>, arity: Arity) -> Map<String, Json> {
+    let mut schema = Map::new();
+    schema.insert("type".into(), json!("array"));
+    schema.insert("items".into(), Json::Object(items));
+    let (min, max) = arity.words();
+    if min > 0 {
+        schema.insert("minItems".into(), json!(min));
+    }
+    if let Some(max) = max {
+        schema.insert("maxItems".into(), json!(max));
+    }
+    schema
+}
+
+/// A list that argparse builds on a copy of the default: it starts with the default's
+/// entries, then any number of `entry` (at most `limit` more).
+fn accumulated_schema(
+    parameter: &Parameter,
+    entry: Map<String, Json>,
+    limit: Option<usize>,
+) -> Map<String, Json> {
+    let (Some(start), Some(fewest)) = (
+        parameter.accumulated_default(),
+        parameter.fewest_accumulated(),
+    ) else {
+        return Map::from_iter([("not".to_owned(), json!({}))]);
+    };
+    let mut schema = Map::new();
+    schema.insert("type".into(), json!("array"));
+    if !start.is_empty() {
+        let prefix: Vec<Json> = start.iter().map(|d| json!({"const": d})).collect();
+        schema.insert("prefixItems".into(), Json::Array(prefix));
+    }
+    if fewest > 0 {
+        schema.insert("minItems".into(), json!(fewest));
+    }
+    schema.insert("items".into(), Json::Object(entry));
+    if let Some(limit) = limit {
+        schema.insert("maxItems".into(), json!(start.len() + limit));
+    }
+    schema
+}
+
+/// The default a form shows: what argparse holds when the parameter is left out, as a value
+/// of the parameter's schema (a string default converted by `type=`, `false` for a
+/// `store_const` switch); none when it is unknown or suppressed.
+fn schema_default(parameter: &Parameter) -> Option<Json> {
+    if parameter.default_expr.is_some() || parameter.default_is_suppressed() {
+        return None;
+    }
+    match parameter.shape() {
+        ValueShape::Switch => match parameter.switch_way(false) {
+            Some(SwitchWay::LeaveOut) => Some(Json::Bool(false)),
+            _ => parameter.default.as_bool().map(Json::Bool),
+        },
+        ValueShape::Single => match &parameter.default {
+            Json::Null => None,
+            Json::String(text) => match parameter.convert(text) {
+                Conversion::Value(value) => Some(value),
+                _ => Some(parameter.default.clone()),
+            },
+            other => Some(other.clone()),
+        },
+        _ => Some(parameter.default.clone()).filter(|d| !d.is_null()),
     }
 }

@@ -5,6 +5,7 @@ use std::collections::HashSet;
 use serde_json::Value as Json;
 
 use super::{Module, ModuleKind};
+use crate::parameter::{Action, ValueShape};
 use crate::{Diagnostic, Parameter, ParameterType, Severity};
 
 impl Module {
@@ -52,7 +53,10 @@ impl Module {
         }
         let mut seen = HashSet::new();
         for parameter in &self.parameters {
-            if matches!(parameter.action.as_str(), "help" | "version" | "parsers") {
+            if matches!(
+                parameter.shape(),
+                ValueShape::Nothing | ValueShape::Subcommand
+            ) {
                 continue;
             }
             let name = parameter
@@ -143,7 +147,7 @@ fn default_problem(parameter: &Parameter) -> Option<(&'static str, String)> {
         ));
     }
     let list_like =
-        matches!(parameter.action.as_str(), "append" | "extend") || parameter.nargs.is_some();
+        matches!(parameter.action, Action::Append | Action::Extend) || parameter.nargs.is_some();
     if let Some(choices) = &parameter.choices
         && !list_like
         && !choices.contains(&value)

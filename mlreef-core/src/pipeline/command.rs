@@ -9,17 +9,22 @@
 //! Values are keyed by parameter `name` (its `dest` when it has no name) and are what the
 //! namespace should hold under the parameter's `dest` once argparse has parsed the argv.
 //! Parameters without a value are left out of the argv, so argparse applies their defaults.
+//! The shape and kind of each value are the parameter's own facts
+//! ([`Parameter::shape`], [`Parameter::item_kind`]), which the JSON Schema of parameters and
+//! `mlreef run-args` share.
 //!
 //! - `store`: a value of the schema `type` (`INTEGER` an integer, `FLOAT` a number, `BOOLEAN` a
 //!   bool, `STRING` a string; the other types take any string, number or bool, and
-//!   `type=json.loads` any JSON, written as JSON text). With `nargs` `*`, `+`, `N` or `...` the
-//!   value is a list whose items fit `python_type` (`int` integers, `float` numbers, `str` or
-//!   no type strings). A bool is written `True` / empty (falsy) for `type=bool` and for no type,
+//!   `type=json.loads` any JSON, written as JSON text). With `nargs` `*`, `+`, `N`, `...` or
+//!   `A...` the value is a list whose items fit `python_type` (`int` integers, `float` numbers,
+//!   `str` or no type strings). A bool is written `True` / empty (falsy) for `type=bool` and for no type,
 //!   and `true` / `false` for other converters (`str2bool`). The schema type decides what is
 //!   accepted; argparse converts with the script's own `type=`, so without one the script
-//!   receives the text (`"5"` for an `INTEGER` inferred from `default=5`).
+//!   receives the text (`"5"` for an `INTEGER` inferred from `default=5`). A `True` / empty
+//!   bool equal to the default is left out instead, since leaving out holds it exactly.
 //! - `nargs='?'` options: `null` writes the flag alone, so argparse holds the `const` (`null`
-//!   unless the script gave one); any other value is written after the flag.
+//!   unless the script gave one), and so does a value equal to a const that is not a string
+//!   (`const=True`); any other value is written after the flag.
 //! - `store_true` / `store_false`: the bool the namespace holds; the flag is written for the
 //!   one the action sets, the other is left out (which needs the default to be that bool).
 //!   `boolean_optional`: `--x` for `true`, `--no-x` for `false`.
@@ -30,10 +35,12 @@
 //! - `append` / `extend`: the whole list the namespace holds. argparse adds to a copy of the
 //!   default, so the list must start with a list default, and only the rest is written: one
 //!   `--x v` per item for `append` (each item itself a list when `nargs` asks for several),
-//!   `--x v1 v2 ...` for `extend` (one `--x=v` per item when a value starts with `-`).
+//!   `--x v1 v2 ...` for `extend` (one `--x=v` per item when a value starts with `-`). With a
+//!   `nargs` that takes every word after it (`...`, `A...`), `append` can add one entry only.
 //! - A custom action (an unknown action name) is written like `store`: `--flag value`, or the
-//!   list after the flag when its `nargs` takes several, or the flag alone for `nargs=0` and
-//!   `true`. What the action then stores is the script's business.
+//!   list after the flag when its `nargs` takes several (`nargs=1` too: a one-item list), or,
+//!   for `nargs=0`, a switch (`true` the flag alone, `false` left out). What the action then
+//!   stores is the script's business.
 //! - `null` leaves a parameter out, which needs its default to be `null`; a value equal to
 //!   what leaving out gives is fine for the switch-like actions above. When the default is
 //!   unknown (`default_expr` set), leaving out is trusted.
@@ -71,9 +78,8 @@ use std::borrow::Cow;
 
 use serde_json::{Map, Value};
 
-use crate::{Nargs, Parameter, ParameterType};
-
-const SUPPRESS: &str = "==SUPPRESS==";
+use crate::Parameter;
+use crate::parameter::{Action, Arity, SwitchWay, ValueKind, ValueShape};
 
 /// A value set that argparse would not accept, or could not end up holding.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -257,12 +263,8 @@ fn assignment(word: &str) -> bool {
     })
 }
 
-fn key(p: &Parameter) -> Option<&str> {
-    p.name.as_deref().or(p.dest.as_deref())
-}
-
 fn name_of(p: &Parameter) -> &str {
-    key(p).unwrap_or("(unnamed)")
+    p.key().unwrap_or("(unnamed)")
 }
 
 /// Whether the sub-command path `sub` is `path` or lies below it.
@@ -298,10 +300,6 @@ fn json_eq(a: &Value, b: &Value) -> bool {
         }
         _ => a == b,
     }
-}
-
-fn is_suppress(v: &Value) -> bool {
-    v.as_str() == Some(SUPPRESS)
 }
 
 /// argparse's `_negative_number_matcher` (`^-\d+$|^-\d*\.\d+$`).
@@ -348,90 +346,15 @@ fn edit_distance(a: &str, b: &str) -> usize {
     row[b.len()]
 }
 
-/// How many values an action takes per occurrence.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Arity {
-    Zero,
-    One,
-    Optional,
-    Many(usize),
-    Exact(usize),
-    Remainder,
-    Parser,
-}
-
-fn arity(p: &Parameter) -> Arity {
-    match &p.nargs {
-        None => Arity::One,
-        Some(Nargs::Count(0)) => Arity::Zero,
-        Some(Nargs::Count(n)) => usize::try_from(*n).map_or(Arity::One, Arity::Exact),
-        Some(Nargs::Pattern(s)) => match s.as_str() {
-            "?" => Arity::Optional,
-            "*" => Arity::Many(0),
-            "+" => Arity::Many(1),
-            "..." => Arity::Remainder,
-            "A..." => Arity::Parser,
-            _ => Arity::One,
-        },
-    }
-}
-
-/// What a single value must be, and how it is written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Int,
-    Float,
-    Str,
-    /// `python` bools are written `True` and the empty word (for `type=bool` and no type).
-    Bool {
-        python: bool,
-    },
-    Json,
-    Any,
-}
-
-impl Kind {
-    fn expected(self) -> &'static str {
-        match self {
-            Kind::Int => "an integer",
-            Kind::Float => "a number",
-            Kind::Str => "a string",
-            Kind::Bool { .. } => "true or false",
-            Kind::Json => "a JSON value",
-            Kind::Any => "a string, number or bool",
-        }
-    }
-}
-
-fn python_bool(p: &Parameter) -> bool {
-    matches!(p.python_type.as_deref(), None | Some("bool"))
-}
-
-/// The kind of a parameter's single value (`store` without a list `nargs`).
-fn scalar_kind(p: &Parameter) -> Kind {
-    if p.python_type.as_deref() == Some("loads") {
-        return Kind::Json;
-    }
-    match p.schema_type {
-        ParameterType::String => Kind::Str,
-        ParameterType::Integer => Kind::Int,
-        ParameterType::Float => Kind::Float,
-        ParameterType::Boolean => Kind::Bool {
-            python: python_bool(p),
-        },
-        _ => Kind::Any,
-    }
-}
-
-/// The kind of the items of a parameter's list value: what `type=` makes of each word.
-fn item_kind(p: &Parameter) -> Kind {
-    match p.python_type.as_deref() {
-        Some("int") => Kind::Int,
-        Some("float") => Kind::Float,
-        Some("str") | None => Kind::Str,
-        Some("bool") => Kind::Bool { python: true },
-        Some("loads") => Kind::Json,
-        Some(_) => Kind::Any,
+/// What a run must give for a value of `kind`, for messages.
+fn expected(kind: ValueKind) -> &'static str {
+    match kind {
+        ValueKind::Integer => "an integer",
+        ValueKind::Float => "a number",
+        ValueKind::String => "a string",
+        ValueKind::Boolean { .. } => "true or false",
+        ValueKind::Json => "a JSON value",
+        _ => "a string, number or bool",
     }
 }
 
@@ -562,7 +485,7 @@ struct OptionWords {
 
 /// How messages name a positional.
 fn label(p: &PositionalWords) -> String {
-    if p.arity == Arity::Parser {
+    if p.param.shape() == ValueShape::Subcommand {
         "the sub-command".to_owned()
     } else {
         format!("`{}`", name_of(p.param))
@@ -604,12 +527,6 @@ impl Writer<'_> {
         }
     }
 
-    fn boolean(&self, value: &Value) -> Fallible<bool> {
-        value
-            .as_bool()
-            .ok_or_else(|| self.wrong("true or false", value))
-    }
-
     fn array<'v>(&self, value: &'v Value) -> Fallible<&'v [Value]> {
         value
             .as_array()
@@ -618,28 +535,35 @@ impl Writer<'_> {
     }
 
     /// One value, type-checked, checked against `choices`, as argparse's word.
-    fn scalar(&self, value: &Value, kind: Kind) -> Fallible<String> {
+    fn scalar(&self, value: &Value, kind: ValueKind) -> Fallible<String> {
         let word = match (kind, value) {
-            (Kind::Int, Value::Number(n)) if n.is_i64() || n.is_u64() => n.to_string(),
-            (Kind::Float | Kind::Any, Value::Number(n)) => number_word(n),
-            (Kind::Str | Kind::Any, Value::String(s)) => s.clone(),
-            (Kind::Bool { python: true }, Value::Bool(b)) => if *b { "True" } else { "" }.into(),
-            (Kind::Bool { python: false } | Kind::Any, Value::Bool(b)) => b.to_string(),
-            (Kind::Json, v) => v.to_string(),
-            _ => return Err(self.wrong(kind.expected(), value)),
+            (ValueKind::Integer, Value::Number(n)) if n.is_i64() || n.is_u64() => n.to_string(),
+            (ValueKind::Float | ValueKind::Any, Value::Number(n)) => number_word(n),
+            (ValueKind::String | ValueKind::Any, Value::String(s)) => s.clone(),
+            (ValueKind::Boolean { python_words: true }, Value::Bool(b)) => {
+                if *b { "True" } else { "" }.into()
+            }
+            (
+                ValueKind::Boolean {
+                    python_words: false,
+                }
+                | ValueKind::Any,
+                Value::Bool(b),
+            ) => b.to_string(),
+            (ValueKind::Json, v) => v.to_string(),
+            _ => return Err(self.wrong(expected(kind), value)),
         };
         if word.contains('\0') {
             return Err(self.unrepresentable(value, "a command line cannot hold a NUL character"));
         }
-        if let Some(choices) = &self.p.choices {
-            let checkable = kind != Kind::Json && choices.iter().all(|c| !c.is_object());
-            if checkable && !choices.iter().any(|c| json_eq(c, value)) {
-                return Err(CommandLineError::NotAChoice {
-                    name: self.name.to_owned(),
-                    value: show_plain(value),
-                    choices: choices.iter().map(show_plain).collect(),
-                });
-            }
+        if let Some(choices) = self.p.checked_choices()
+            && !choices.iter().any(|c| json_eq(c, value))
+        {
+            return Err(CommandLineError::NotAChoice {
+                name: self.name.to_owned(),
+                value: show_plain(value),
+                choices: choices.iter().map(show_plain).collect(),
+            });
         }
         Ok(word)
     }
@@ -647,16 +571,16 @@ impl Writer<'_> {
     /// A list value for one occurrence of an action taking several values.
     fn list(&self, value: &Value, arity: Arity) -> Fallible<Vec<String>> {
         let items = self.array(value)?;
-        match arity {
-            Arity::Many(min) if items.len() < min => {
-                return Err(self.wrong(format!("a list of at least {min} value(s)"), value));
+        match arity.words() {
+            (min, Some(max)) if min == max && items.len() != max => {
+                return Err(self.wrong(format!("a list of {max} value(s)"), value));
             }
-            Arity::Exact(n) if items.len() != n => {
-                return Err(self.wrong(format!("a list of {n} value(s)"), value));
+            (min, _) if items.len() < min => {
+                return Err(self.wrong(format!("a list of at least {min} value(s)"), value));
             }
             _ => {}
         }
-        let kind = item_kind(self.p);
+        let kind = self.p.item_kind();
         items.iter().map(|item| self.scalar(item, kind)).collect()
     }
 
@@ -670,7 +594,7 @@ impl Writer<'_> {
         if self.p.default_expr.is_some() || json_eq(&self.p.default, value) {
             return Ok(Vec::new());
         }
-        let reason = if is_suppress(&self.p.default) {
+        let reason = if self.p.default_is_suppressed() {
             "left out, it is not set at all (its default is argparse.SUPPRESS)".to_owned()
         } else {
             format!("left out, it keeps its default `{}`", show(&self.p.default))
@@ -680,73 +604,61 @@ impl Writer<'_> {
 
     /// The occurrences of the parameter that make argparse hold `value`.
     fn occurrences(&self, value: &Value) -> Fallible<Vec<Occurrence>> {
-        let p = self.p;
-        let arity = arity(p);
-        let option = !p.flags.is_empty();
-        let plain_action = !matches!(
-            p.action.as_str(),
-            "store_true"
-                | "store_false"
-                | "boolean_optional"
-                | "store_const"
-                | "append_const"
-                | "count"
-                | "append"
-                | "extend"
-                | "version"
-                | "help"
-                | "parsers"
-        );
-        if value.is_null() && !(option && arity == Arity::Optional && plain_action) {
+        let shape = self.p.shape();
+        if value.is_null() && !self.flag_alone() {
             return self.leave_out(value);
         }
-        match p.action.as_str() {
-            "version" | "help" => {
+        match shape {
+            ValueShape::Nothing => {
                 Err(self.unrepresentable(value, "the action prints and exits; it holds no value"))
             }
-            "parsers" => Err(CommandLineError::Invalid(format!(
+            ValueShape::Subcommand => Err(CommandLineError::Invalid(format!(
                 "`{}` chooses a sub-command that is not active",
                 self.name
             ))),
-            "store_true" | "store_false" => {
-                let on = p.action == "store_true";
-                if self.boolean(value)? == on {
-                    Ok(vec![Occurrence::bare()])
-                } else {
-                    self.leave_out(value)
-                }
+            ValueShape::Switch => self.switch(value),
+            ValueShape::Count => self.count(value),
+            ValueShape::Single => self.single(value),
+            ValueShape::List(arity) => self.store_list(value, arity),
+            ValueShape::Appended(arity) => self.append(value, arity),
+            ValueShape::Extended(arity) => self.extend(value, arity),
+        }
+    }
+
+    /// An option with `nargs='?'`, which given alone holds its const.
+    fn flag_alone(&self) -> bool {
+        self.p.shape() == ValueShape::Single
+            && self.p.arity() == Arity::Optional
+            && !self.p.is_positional()
+    }
+
+    fn switch(&self, value: &Value) -> Fallible<Vec<Occurrence>> {
+        let p = self.p;
+        let wanted = match value {
+            Value::Bool(b) => *b,
+            // `store_const` also takes its const itself.
+            v if p.action == Action::StoreConst
+                && !p.constant.is_null()
+                && json_eq(v, &p.constant) =>
+            {
+                true
             }
-            "boolean_optional" => {
-                let wanted = self.boolean(value)?;
-                let gives = |f: &&String| f.starts_with("--no-") != wanted;
-                let flags: Vec<&String> = p.flags.iter().filter(gives).collect();
+            v => return Err(self.wrong("true or false", v)),
+        };
+        match p.switch_way(wanted) {
+            Some(SwitchWay::Flags(flags)) => {
                 let flag = flags
                     .iter()
                     .find(|f| self.level.is_long(f))
-                    .or_else(|| flags.first());
-                match flag {
-                    Some(flag) => Ok(vec![Occurrence {
-                        flag: Some((*flag).clone()),
-                        args: Vec::new(),
-                    }]),
-                    None => self.leave_out(value),
-                }
+                    .or_else(|| flags.first())
+                    .map(|f| (*f).to_owned());
+                Ok(vec![Occurrence {
+                    flag,
+                    args: Vec::new(),
+                }])
             }
-            "store_const" | "append_const" => match value {
-                Value::Bool(true) => Ok(vec![Occurrence::bare()]),
-                Value::Bool(false) => Ok(Vec::new()),
-                v if p.action == "store_const"
-                    && !p.constant.is_null()
-                    && json_eq(v, &p.constant) =>
-                {
-                    Ok(vec![Occurrence::bare()])
-                }
-                v => Err(self.wrong("true or false", v)),
-            },
-            "count" => self.count(value),
-            "append" => self.append(value, arity),
-            "extend" => self.extend(value, arity),
-            _ => self.store(value, arity),
+            Some(SwitchWay::LeaveOut) => Ok(Vec::new()),
+            None => self.leave_out(value),
         }
     }
 
@@ -754,49 +666,37 @@ impl Writer<'_> {
         let Some(n) = value.as_u64() else {
             return Err(self.wrong("a count (a non-negative integer)", value));
         };
-        let base = if self.p.default_expr.is_some() {
-            0
-        } else {
-            match &self.p.default {
-                Value::Number(d) if d.as_u64().is_some() => d.as_u64().unwrap_or(0),
-                d if d.is_null() || is_suppress(d) => {
-                    if n == 0 {
-                        return self.leave_out(value);
-                    }
-                    0
-                }
-                d => {
-                    return Err(self.unrepresentable(
-                        value,
-                        format!("argparse counts up from the default `{}`", show(d)),
-                    ));
-                }
-            }
-        };
-        if n < base {
+        let (Some(base), Some(minimum)) = (self.p.count_base(), self.p.count_minimum()) else {
             return Err(self.unrepresentable(
                 value,
-                format!("argparse counts up from the default `{base}`"),
+                format!(
+                    "argparse counts up from the default `{}`",
+                    show(&self.p.default)
+                ),
             ));
+        };
+        if n < minimum {
+            if n < base {
+                return Err(self.unrepresentable(
+                    value,
+                    format!("argparse counts up from the default `{base}`"),
+                ));
+            }
+            return self.leave_out(value); // the default is none: no flag holds it, not 0
         }
         Ok((base..n).map(|_| Occurrence::bare()).collect())
     }
 
     /// The part of an `append` / `extend` list argparse starts from (a copy of the default).
     fn accumulated<'v>(&self, value: &Value, items: &'v [Value]) -> Fallible<&'v [Value]> {
-        let prefix: &[Value] = if self.p.default_expr.is_some() {
-            &[]
-        } else {
-            match &self.p.default {
-                Value::Array(d) => d,
-                d if d.is_null() || is_suppress(d) => &[],
-                d => {
-                    return Err(self.unrepresentable(
-                        value,
-                        format!("argparse adds to its default `{}`, not a list", show(d)),
-                    ));
-                }
-            }
+        let Some(prefix) = self.p.accumulated_default() else {
+            return Err(self.unrepresentable(
+                value,
+                format!(
+                    "argparse adds to its default `{}`, not a list",
+                    show(&self.p.default)
+                ),
+            ));
         };
         let starts =
             items.len() >= prefix.len() && items.iter().zip(prefix).all(|(a, b)| json_eq(a, b));
@@ -818,14 +718,18 @@ impl Writer<'_> {
         if rest.is_empty() {
             return self.leave_out(value);
         }
-        let kind = item_kind(self.p);
+        if arity.takes_options() && rest.len() > 1 {
+            return Err(self.unrepresentable(
+                value,
+                "each occurrence takes every word after it, so only one can be added",
+            ));
+        }
+        let kind = self.p.item_kind();
         rest.iter()
             .map(|item| match arity {
                 Arity::Optional if item.is_null() => Ok(Occurrence::bare()),
                 Arity::One | Arity::Optional => Ok(Occurrence::of(vec![self.scalar(item, kind)?])),
-                Arity::Zero | Arity::Parser => {
-                    Err(self.unrepresentable(value, "the action takes no values"))
-                }
+                Arity::Zero => Err(self.unrepresentable(value, "the action takes no values")),
                 _ => Ok(Occurrence::of(self.list(item, arity)?)),
             })
             .collect()
@@ -834,30 +738,31 @@ impl Writer<'_> {
     fn extend(&self, value: &Value, arity: Arity) -> Fallible<Vec<Occurrence>> {
         let items = self.array(value)?;
         let rest = self.accumulated(value, items)?;
-        let kind = item_kind(self.p);
+        let kind = self.p.item_kind();
         let words = rest
             .iter()
             .map(|item| self.scalar(item, kind))
             .collect::<Fallible<Vec<_>>>()?;
         if words.is_empty() {
             let from_nothing = self.p.default_expr.is_none()
-                && (self.p.default.is_null() || is_suppress(&self.p.default));
-            if arity == Arity::Many(0) && from_nothing && !self.p.flags.is_empty() {
+                && (self.p.default.is_null() || self.p.default_is_suppressed());
+            if from_nothing && self.p.flag_alone_gives_empty_list() {
                 return Ok(vec![Occurrence::bare()]); // `--x` alone: argparse holds []
             }
             return self.leave_out(value);
         }
         match arity {
-            Arity::Many(_) | Arity::Remainder if words.iter().all(|w| self.level.plain(w)) => {
+            Arity::Remainder | Arity::Parser => Ok(vec![Occurrence::of(words)]),
+            Arity::AtLeast(_) if words.iter().all(|w| self.level.plain(w)) => {
                 Ok(vec![Occurrence::of(words)])
             }
             // One `--x=v` per value, so that a value starting with `-` stays a value.
-            Arity::Many(_) => Ok(words.into_iter().map(|w| Occurrence::of(vec![w])).collect()),
-            Arity::Exact(n) if n > 0 && words.len() % n == 0 => Ok(words
+            Arity::AtLeast(_) => Ok(words.into_iter().map(|w| Occurrence::of(vec![w])).collect()),
+            Arity::Exactly(n) if words.len() % n == 0 => Ok(words
                 .chunks(n)
                 .map(|c| Occurrence::of(c.to_vec()))
                 .collect()),
-            Arity::Exact(n) => {
+            Arity::Exactly(n) => {
                 Err(self.wrong(format!("a list whose length is a multiple of {n}"), value))
             }
             _ => Err(self.unrepresentable(
@@ -867,40 +772,49 @@ impl Writer<'_> {
         }
     }
 
-    fn store(&self, value: &Value, arity: Arity) -> Fallible<Vec<Occurrence>> {
-        match arity {
-            Arity::Zero => {
-                // A custom action that takes no values: a switch.
-                if self.boolean(value)? {
-                    Ok(vec![Occurrence::bare()])
-                } else {
-                    Ok(Vec::new())
-                }
-            }
-            Arity::One | Arity::Optional => {
-                if value.is_null() {
-                    return Ok(vec![Occurrence::bare()]); // `nargs='?'` option: the const
-                }
-                Ok(vec![Occurrence::of(vec![
-                    self.scalar(value, scalar_kind(self.p))?,
-                ])])
-            }
-            Arity::Parser => Err(CommandLineError::Invalid(format!(
-                "`{}` takes the rest of the command line",
-                self.name
-            ))),
-            _ => {
-                let words = self.list(value, arity)?;
-                if words.is_empty() && self.p.flags.is_empty() {
-                    // A positional `*` without values holds its default, or [] for none.
-                    if self.p.default.is_null() {
-                        return Ok(Vec::new());
-                    }
-                    return self.leave_out(value);
-                }
-                Ok(vec![Occurrence::of(words)])
-            }
+    fn single(&self, value: &Value) -> Fallible<Vec<Occurrence>> {
+        let p = self.p;
+        if value.is_null() {
+            return Ok(vec![Occurrence::bare()]); // `nargs='?'` option alone: the const
         }
+        // The flag alone holds a const no word can write (`const=True`).
+        if self.flag_alone() && !p.constant.is_string() && json_eq(value, &p.constant) {
+            return Ok(vec![Occurrence::bare()]);
+        }
+        let kind = p.item_kind();
+        // `True` and the empty word only approximate a bool; leaving out holds the default
+        // exactly.
+        if kind == (ValueKind::Boolean { python_words: true })
+            && !p.required
+            && p.default_expr.is_none()
+            && json_eq(value, &p.default)
+        {
+            return Ok(Vec::new());
+        }
+        Ok(vec![Occurrence::of(vec![self.scalar(value, kind)?])])
+    }
+
+    fn store_list(&self, value: &Value, arity: Arity) -> Fallible<Vec<Occurrence>> {
+        let words = self.list(value, arity)?;
+        if words.is_empty() && self.p.is_positional() {
+            // A positional `*` without values holds its default, or [] for none.
+            if self.p.default.is_null() {
+                return Ok(Vec::new());
+            }
+            return self.leave_out(value);
+        }
+        if arity == Arity::Parser
+            && let Some(first) = words.first()
+            && (first == "--" || !self.level.plain(first))
+        {
+            return Err(self.unrepresentable(
+                value,
+                format!(
+                    "argparse would read `{first}` as an option: the first value must not be one"
+                ),
+            ));
+        }
+        Ok(vec![Occurrence::of(words)])
     }
 
     /// The words of the parameter's occurrences as an option.
@@ -910,7 +824,7 @@ impl Writer<'_> {
             value: show(value),
             words: Vec::new(),
             greedy: false,
-            remainder: arity(self.p) == Arity::Remainder,
+            remainder: self.p.arity().takes_options(),
         };
         for occurrence in self.occurrences(value)? {
             let (words, greedy) = self.option_words(occurrence, value)?;
@@ -923,13 +837,13 @@ impl Writer<'_> {
     /// The words of one occurrence of an option, and whether they would swallow a value after
     /// them.
     fn option_words(&self, occurrence: Occurrence, value: &Value) -> Fallible<(Vec<String>, bool)> {
-        let arity = arity(self.p);
+        let arity = self.p.arity();
         let flag = occurrence
             .flag
             .unwrap_or_else(|| self.level.flag(self.p).to_owned());
         let args = occurrence.args;
-        let variable = matches!(arity, Arity::Optional | Arity::Many(_));
-        if arity == Arity::Remainder {
+        let variable = matches!(arity, Arity::Optional | Arity::AtLeast(_));
+        if arity.takes_options() {
             if args.iter().any(|a| a == "--") {
                 return Err(self.unrepresentable(value, "argparse ends the option at `--`"));
             }
@@ -942,8 +856,8 @@ impl Writer<'_> {
         }
         // `--flag=value` keeps a single value that starts like an option a value, and ends a
         // list of one value.
-        let single = matches!(arity, Arity::One | Arity::Exact(1)) || variable;
-        let many = matches!(arity, Arity::Many(_));
+        let single = matches!(arity, Arity::One | Arity::Exactly(1)) || variable;
+        let many = matches!(arity, Arity::AtLeast(_));
         if single && args.len() == 1 && (many || self.level.dash(&args[0])) {
             return Ok((vec![format!("{flag}={}", args[0])], false));
         }
@@ -989,8 +903,8 @@ fn group(arity: Arity) -> Group {
         Arity::Zero => g(0, 0),
         Arity::One => g(1, 1),
         Arity::Optional => g(0, 1),
-        Arity::Many(min) => g(min, usize::MAX),
-        Arity::Exact(n) => g(n, n),
+        Arity::AtLeast(min) => g(min, usize::MAX),
+        Arity::Exactly(n) => g(n, n),
         Arity::Remainder => Group {
             any: true,
             ..g(0, usize::MAX)
@@ -1071,10 +985,10 @@ struct Plan<'a> {
 impl<'a> Plan<'a> {
     fn new(parameters: &'a [Parameter], values: &'a Map<String, Value>) -> Fallible<Plan<'a>> {
         for name in values.keys() {
-            if !parameters.iter().any(|p| key(p) == Some(name.as_str())) {
+            if !parameters.iter().any(|p| p.key() == Some(name.as_str())) {
                 return Err(CommandLineError::Unknown {
                     name: name.clone(),
-                    suggestion: closest(name, parameters.iter().filter_map(key)),
+                    suggestion: closest(name, parameters.iter().filter_map(Parameter::key)),
                 });
             }
         }
@@ -1085,7 +999,7 @@ impl<'a> Plan<'a> {
             let here = paths.last().cloned().flatten();
             let Some(parsers) = parameters
                 .iter()
-                .find(|p| p.action == "parsers" && p.subcommand == here)
+                .find(|p| p.shape() == ValueShape::Subcommand && p.subcommand == here)
             else {
                 break;
             };
@@ -1095,7 +1009,7 @@ impl<'a> Plan<'a> {
                 .flatten()
                 .filter_map(|c| c.as_str().map(str::to_owned))
                 .collect();
-            let given = key(parsers).and_then(|k| values.get_key_value(k));
+            let given = parsers.key().and_then(|k| values.get_key_value(k));
             let choice = match given {
                 Some((k, value)) => {
                     consumed.push(k);
@@ -1123,7 +1037,7 @@ impl<'a> Plan<'a> {
             let Some(choice) = choice else {
                 if parsers.required {
                     return Err(CommandLineError::MissingSubcommand {
-                        key: key(parsers).map(str::to_owned),
+                        key: parsers.key().map(str::to_owned),
                         choices: names,
                     });
                 }
@@ -1143,7 +1057,7 @@ impl<'a> Plan<'a> {
                 continue;
             }
             let candidates: Vec<usize> = (0..parameters.len())
-                .filter(|&i| key(&parameters[i]) == Some(name.as_str()))
+                .filter(|&i| parameters[i].key() == Some(name.as_str()))
                 .collect();
             let level_of = |i: usize| {
                 levels
@@ -1190,10 +1104,10 @@ impl<'a> Plan<'a> {
                 continue;
             };
             let optional_positional =
-                p.flags.is_empty() && matches!(arity(p), Arity::Many(0) | Arity::Remainder);
+                p.is_positional() && matches!(p.arity(), Arity::AtLeast(0) | Arity::Remainder);
             if p.required
                 && self.given[i].is_none()
-                && !matches!(p.action.as_str(), "parsers" | "version" | "help")
+                && !matches!(p.shape(), ValueShape::Subcommand | ValueShape::Nothing)
                 && !optional_positional
             {
                 return Err(CommandLineError::Missing {
@@ -1206,7 +1120,7 @@ impl<'a> Plan<'a> {
             for (j, q) in self.parameters.iter().enumerate().skip(i + 1) {
                 let Some(other) = self.given[j] else { continue };
                 let same = q.dest.as_deref() == Some(dest) && self.level_of(q) == Some(level);
-                let accumulate = p.action == "append_const" && q.action == "append_const";
+                let accumulate = p.action == Action::AppendConst && q.action == Action::AppendConst;
                 if same && !accumulate && !json_eq(value, other) {
                     return Err(CommandLineError::Conflict {
                         name: name_of(p).to_owned(),
@@ -1219,7 +1133,7 @@ impl<'a> Plan<'a> {
             }
             let overwritten = self.parameters.iter().find(|q| {
                 q.dest.as_deref() == Some(dest)
-                    && !is_suppress(&q.default)
+                    && !q.default_is_suppressed()
                     && self.level_of(q).is_some_and(|l| l > level)
             });
             if let Some(q) = overwritten {
@@ -1259,7 +1173,7 @@ impl<'a> Plan<'a> {
             if p.flags.is_empty() {
                 let mut words = Vec::new();
                 let mut child_words = Vec::new();
-                if p.action == "parsers" {
+                if p.shape() == ValueShape::Subcommand {
                     if let Some(child) = &child {
                         words.push(self.chosen[depth].clone());
                         child_words.clone_from(child);
@@ -1279,7 +1193,7 @@ impl<'a> Plan<'a> {
                 positionals.push(PositionalWords {
                     param: p,
                     value: self.given[i],
-                    arity: arity(p),
+                    arity: p.arity(),
                     words,
                     child: child_words,
                 });
@@ -1447,7 +1361,7 @@ fn infer(
         }
         let candidates: Vec<&Parameter> = parameters
             .iter()
-            .filter(|p| key(p) == Some(name.as_str()))
+            .filter(|p| p.key() == Some(name.as_str()))
             .collect();
         if candidates.iter().any(|p| paths.contains(&p.subcommand)) {
             continue; // it belongs to a parser already chosen
