@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use mlreef_core::Severity;
 use mlreef_core::module::{DiscoverOptions, Discovered, Module};
-use mlreef_core::pipeline::{self, PipelineOptions};
+use mlreef_core::pipeline::{self, Assignment, PipelineOptions};
 
 /// Describe the module a repository makes, without running anything
 ///
@@ -277,22 +277,26 @@ fn write_atomically(path: &std::path::Path, text: &str) -> std::io::Result<()> {
 #[command(after_help = "\
 Examples:
   mlreef run-args --set epochs=20 --set lr=0.01 --set augment=true
-  mlreef run-args path/to/repo --set layers=[64,32] --set name='my run' --shell
+  mlreef run-args path/to/repo --set layers=64 --set layers=32 --set name='my run' --shell
   mlreef run-args --set command=train --set data=/in   # a sub-command and its argument
+  mlreef run-args --set-json layers='[64, 32]'
 
-A value is read by the parameter's type: numbers for INTEGER and FLOAT, true/false for
-BOOLEAN, a JSON list or comma-separated items for lists, the text itself otherwise (JSON
-with --set-json). Without --shell the arguments are printed one per line.")]
+A value is read by the parameter's type: a number for INTEGER and FLOAT, true/false for
+BOOLEAN and flags, the text itself otherwise. A list parameter (nargs, append, extend) takes
+one item per --set, in order, so `--set tags=a --set tags=b,c` is [\"a\", \"b,c\"]: commas
+and brackets are part of the item. append and extend add the items to the script's default
+list, as argparse does. A parameter with one value takes one --set. --set-json gives a whole
+value as JSON, once. Without --shell the arguments are printed one per line.")]
 pub struct RunArgs {
     /// The repository [default: the current folder]
     #[arg(value_name = "REPO", default_value = ".")]
     repo: PathBuf,
 
-    /// A parameter value, NAME=VALUE (repeatable)
+    /// A parameter value, NAME=VALUE; repeat it to add items to a list (repeatable)
     #[arg(long = "set", value_name = "NAME=VALUE")]
     set: Vec<String>,
 
-    /// A parameter value as JSON, NAME=JSON (repeatable)
+    /// A parameter's whole value as JSON, NAME=JSON (repeatable)
     #[arg(long = "set-json", value_name = "NAME=JSON")]
     set_json: Vec<String>,
 
@@ -310,7 +314,7 @@ pub fn run_args(args: &RunArgs) -> ExitCode {
         Ok(discovered) => discovered.module,
         Err(code) => return code,
     };
-    let mut values = serde_json::Map::new();
+    let mut assignments = Vec::new();
     for (assignment, as_json) in args
         .set
         .iter()
@@ -321,20 +325,25 @@ pub fn run_args(args: &RunArgs) -> ExitCode {
             eprintln!("error: `{assignment}` is not NAME=VALUE");
             return ExitCode::from(2);
         };
-        let value = if as_json {
+        let name = name.to_owned();
+        assignments.push(if as_json {
             match serde_json::from_str(text) {
-                Ok(value) => value,
+                Ok(value) => Assignment::Json { name, value },
                 Err(error) => {
                     eprintln!("error: the value of `{name}` is not JSON: {error}");
                     return ExitCode::from(2);
                 }
             }
         } else {
-            typed_value(&module, name, text)
-        };
-        values.insert(name.to_owned(), value);
+            Assignment::Text {
+                name,
+                text: text.to_owned(),
+            }
+        });
     }
-    match module.command_line(&values) {
+    let words = pipeline::values_from_text(&module.parameters, assignments)
+        .and_then(|values| module.command_line(&values));
+    match words {
         Ok(words) => {
             let text = if args.shell {
                 format!("{}\n", pipeline::shell_line(&words))
@@ -352,52 +361,5 @@ pub fn run_args(args: &RunArgs) -> ExitCode {
             eprintln!("error: {error}");
             ExitCode::FAILURE
         }
-    }
-}
-
-/// Reads `--set` text by the parameter's type (unknown names stay text, and the library
-/// names them in its error).
-fn typed_value(module: &Module, name: &str, text: &str) -> serde_json::Value {
-    use mlreef_core::ParameterType;
-    use mlreef_core::parameter::ValueShape;
-    use serde_json::Value;
-    let parameter = module
-        .parameters
-        .iter()
-        .find(|p| p.name.as_deref() == Some(name) || p.dest.as_deref() == Some(name));
-    let Some(parameter) = parameter else {
-        return Value::String(text.to_owned());
-    };
-    let scalar = |item: &str| -> Value {
-        let numeric = matches!(parameter.python_type.as_deref(), Some("int" | "float"))
-            || matches!(
-                parameter.schema_type,
-                ParameterType::Integer | ParameterType::Float
-            );
-        if numeric && let Ok(number) = serde_json::from_str::<serde_json::Number>(item.trim()) {
-            return Value::Number(number);
-        }
-        Value::String(item.to_owned())
-    };
-    if parameter.shape().is_list() {
-        if let Ok(Value::Array(items)) = serde_json::from_str(text) {
-            return Value::Array(items);
-        }
-        return Value::Array(
-            text.split(',')
-                .filter(|s| !s.is_empty())
-                .map(scalar)
-                .collect(),
-        );
-    }
-    match (parameter.schema_type, parameter.shape(), text) {
-        (ParameterType::Boolean, _, "true" | "True" | "yes" | "1")
-        | (_, ValueShape::Switch, "true") => Value::Bool(true),
-        (ParameterType::Boolean, _, "false" | "False" | "no" | "0")
-        | (_, ValueShape::Switch, "false") => Value::Bool(false),
-        (_, ValueShape::Count, _) => scalar(text)
-            .as_i64()
-            .map_or_else(|| Value::String(text.to_owned()), Value::from),
-        _ => scalar(text),
     }
 }

@@ -182,3 +182,42 @@ fn run_args_prints_argv_and_shell_line() {
     let usage = mlreef(&["run-args", repo, "--set", "epochs"]);
     assert_eq!(usage.status.code(), Some(2));
 }
+
+#[test]
+fn run_args_takes_one_list_item_per_set() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("train.py"),
+        TRAIN.replace(
+            "p.parse_args()",
+            "p.add_argument('--size', nargs=1, type=int)\n\
+             p.add_argument('--tags', nargs='+')\n\
+             p.add_argument('--layer', action='append', type=int, default=[64])\n\
+             p.parse_args()",
+        ),
+    )
+    .unwrap();
+    let repo = path_str(dir.path());
+    // nargs=1 holds a one-item list: one `--set` gives it.
+    let one = mlreef(&["run-args", repo, "--set", "size=5"]);
+    assert!(one.status.success(), "{one:?}");
+    assert_eq!(text(&one.stdout), "--size\n5\n");
+    // Each `--set` adds an item; a comma is part of the item.
+    let tags = mlreef(&[
+        "run-args", repo, "--set", "tags=a", "--set", "tags=b,c", "--shell",
+    ]);
+    assert!(tags.status.success(), "{tags:?}");
+    assert_eq!(text(&tags.stdout), "--tags a b,c\n");
+    // `append` adds to the default, as argparse does.
+    let layer = mlreef(&["run-args", repo, "--set", "layer=1", "--set", "layer=2"]);
+    assert_eq!(text(&layer.stdout), "--layer\n1\n--layer\n2\n", "{layer:?}");
+    // A whole list as JSON, and a single value given twice.
+    let json = mlreef(&["run-args", repo, "--set-json", "tags=[\"x y\"]", "--shell"]);
+    assert_eq!(text(&json.stdout), "'--tags=x y'\n", "{json:?}");
+    let twice = mlreef(&["run-args", repo, "--set", "epochs=1", "--set", "epochs=2"]);
+    assert_eq!(twice.status.code(), Some(1));
+    assert!(
+        text(&twice.stderr).contains("`epochs` is given more than once"),
+        "{twice:?}"
+    );
+}

@@ -95,6 +95,10 @@ pub enum CommandLineError {
         /// The closest known name, when one is close.
         suggestion: Option<String>,
     },
+    /// Several values for a parameter that takes one (`mlreef run-args --set` repeated for
+    /// it), or both text and JSON for one parameter.
+    #[error("`{name}` is given more than once, but it takes one value")]
+    Repeated { name: String },
     /// A required parameter without a value.
     #[error("`{name}` is required")]
     Missing { name: String },
