@@ -2,12 +2,15 @@
 """Ground truth for `mlreef_core::pipeline::command_line`.
 
 Usage: python3 command_line_oracle.py SCRIPT [--repo DIR] --argv-json '["--lr", "0.1"]'
+       python3 command_line_oracle.py SCRIPT [--repo DIR] --argvs-json '[["--lr", "0.1"], []]'
 
 Runs SCRIPT as ``__main__`` exactly as ``argparse_oracle.py`` does (third-party
 packages stubbed, ``parse_known_args`` answered with the defaults) and, at the
 first ``parse_args``, lets the real CPython argparse parse the given argv with
 that parser.  Prints ``{"namespace": vars(namespace) | null, "error": ...}``
-as JSON; a usage error argparse would report is the ``error``.
+as JSON; a usage error argparse would report is the ``error``. With ``--argvs-json``
+the script runs once per argv and the output is ``{"results": [...]}``, one such object
+each, in order.
 """
 
 import argparse
@@ -37,7 +40,8 @@ class _UsageError(BaseException):
         self.message = message
 
 
-def _install(argv):
+def _install():
+    """Hooks argparse once; returns ``arm(argv)``, which readies one run of the script."""
     parser_class = argparse.ArgumentParser
     originals = {
         name: getattr(parser_class, name)
@@ -45,38 +49,31 @@ def _install(argv):
                      "parse_known_intermixed_args", "error")
     }
     base._install_argparse_hooks()  # positions, parse_known_args -> defaults
+    hooked = {name: getattr(parser_class, name) for name in originals}
 
     def _raise_usage(self, message):
         raise _UsageError(message)
 
-    def _parse_ours(self, args=None, namespace=None):
-        # The real parser from here on, sub-parsers included.
-        for name, original in originals.items():
-            setattr(parser_class, name, original)
-        parser_class.error = _raise_usage
-        raise _Parsed(originals["parse_args"](self, argv, namespace))
+    def arm(argv):
+        for name, hook in hooked.items():
+            setattr(parser_class, name, hook)
 
-    parser_class.parse_args = _parse_ours
-    parser_class.parse_intermixed_args = _parse_ours
+        def _parse_ours(self, args=None, namespace=None):
+            # The real parser from here on, sub-parsers included.
+            for name, original in originals.items():
+                setattr(parser_class, name, original)
+            parser_class.error = _raise_usage
+            raise _Parsed(originals["parse_args"](self, argv, namespace))
+
+        parser_class.parse_args = _parse_ours
+        parser_class.parse_intermixed_args = _parse_ours
+
+    return arm
 
 
-def main(args):
-    cli = argparse.ArgumentParser(prog="command_line_oracle.py")
-    cli.add_argument("script")
-    cli.add_argument("--repo", default=None)
-    cli.add_argument("--argv-json", required=True)
-    opts = cli.parse_args(args)  # before the hooks are installed
-    argv = json.loads(opts.argv_json)
-    if not isinstance(argv, list) or not all(isinstance(a, str) for a in argv):
-        print("command_line_oracle.py: --argv-json must be a list of strings", file=sys.stderr)
-        return 2
-
-    script = base.prepare_run(opts.script, opts.repo, "command_line_oracle.py")
-    if script is None:
-        return 2
-    out = sys.stdout
-    _install(argv)
-
+def _run(script, arm, argv):
+    """The namespace the script's parser makes of ``argv``, or the error."""
+    arm(argv)
     namespace, error = None, None
     try:
         with contextlib.redirect_stdout(sys.stderr):
@@ -90,8 +87,34 @@ def main(args):
         error = f"SystemExit: {exc.code}"
     except BaseException as exc:  # the script is untrusted input
         error = f"{type(exc).__name__}: {exc}"
+    return {"namespace": namespace, "error": error}
 
-    json.dump({"namespace": namespace, "error": error}, out, ensure_ascii=False)
+
+def _argv_list(value):
+    return isinstance(value, list) and all(isinstance(a, str) for a in value)
+
+
+def main(args):
+    cli = argparse.ArgumentParser(prog="command_line_oracle.py")
+    cli.add_argument("script")
+    cli.add_argument("--repo", default=None)
+    given = cli.add_mutually_exclusive_group(required=True)
+    given.add_argument("--argv-json")
+    given.add_argument("--argvs-json", help="a list of argvs: one result each, in order")
+    opts = cli.parse_args(args)  # before the hooks are installed
+    many = opts.argvs_json is not None
+    argvs = json.loads(opts.argvs_json) if many else [json.loads(opts.argv_json)]
+    if not all(_argv_list(argv) for argv in argvs):
+        print("command_line_oracle.py: an argv must be a list of strings", file=sys.stderr)
+        return 2
+
+    script = base.prepare_run(opts.script, opts.repo, "command_line_oracle.py")
+    if script is None:
+        return 2
+    out = sys.stdout
+    arm = _install()
+    results = [_run(script, arm, argv) for argv in argvs]
+    json.dump({"results": results} if many else results[0], out, ensure_ascii=False)
     out.write("\n")
     return 0
 
