@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use serde_json::Value as Json;
 
 use super::{Module, ModuleKind};
-use crate::parameter::{Arity, Conversion, ValueKind, ValueShape};
+use crate::parameter::{Action, Arity, Conversion, ValueKind, ValueShape};
 use crate::{Diagnostic, Parameter, Severity};
 
 impl Module {
@@ -183,7 +183,12 @@ fn default_problems(parameter: &Parameter, name: &str) -> Vec<(Severity, &'stati
         }
         return out;
     }
-    // Not converted: what the script receives when the run leaves the parameter out.
+    // Not converted: what the script receives when the run leaves the parameter out. A custom
+    // action decides what it stores (a dict for `KEY=VALUE` pairs, say), so its default is
+    // the script's business.
+    if matches!(parameter.action, Action::Custom(_)) {
+        return out;
+    }
     let items: Vec<&Json> = match (shape, default) {
         (ValueShape::Single, value) => vec![value],
         (_, Json::Array(items)) => match shape {

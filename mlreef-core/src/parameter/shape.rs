@@ -301,7 +301,12 @@ impl Parameter {
             None | Some("str" | "Path" | "PurePath" | "PosixPath") => {
                 Conversion::Value(Json::String(text.to_owned()))
             }
-            Some("int") => python_int(text),
+            // `python_type` names `functools.partial(int, base=16)` by its function, so a
+            // word that another base reads is not certainly refused.
+            Some("int") => match python_int(text) {
+                Conversion::Fails if other_base_int(text) => Conversion::Unknown,
+                conversion => conversion,
+            },
             Some("float") => python_float(text),
             Some("bool") => Conversion::Value(Json::Bool(!text.is_empty())),
             Some(_) => Conversion::Unknown,
@@ -356,6 +361,27 @@ pub(crate) fn python_int(text: &str) -> Conversion {
         }
         _ => Conversion::Fails,
     }
+}
+
+/// Whether `int(text, 16)` or `int(text, 0)` reads `text` (`ff`, `0x1F`, `0o17`, `0b101`).
+fn other_base_int(text: &str) -> bool {
+    let Some(body) = stripped(text) else {
+        return false;
+    };
+    let unsigned = body.strip_prefix(['+', '-']).unwrap_or(body);
+    let lower = unsigned.to_ascii_lowercase();
+    let (digits, radix) = match lower.get(..2) {
+        // After a base prefix, one `_` may come first (`0x_ff`).
+        Some("0x") => (lower[2..].strip_prefix('_').unwrap_or(&lower[2..]), 16),
+        Some("0o") => (lower[2..].strip_prefix('_').unwrap_or(&lower[2..]), 8),
+        Some("0b") => (lower[2..].strip_prefix('_').unwrap_or(&lower[2..]), 2),
+        _ => (lower.as_str(), 16),
+    };
+    !digits.is_empty()
+        && !digits.starts_with('_')
+        && !digits.ends_with('_')
+        && !digits.contains("__")
+        && digits.chars().all(|c| c == '_' || c.is_digit(radix))
 }
 
 /// What `float(text)` gives.
@@ -422,6 +448,12 @@ mod tests {
         }
         assert_eq!(python_int("99999999999999999999999"), Conversion::Opaque);
         assert_eq!(python_int("٣"), Conversion::Unknown);
+        for text in ["ff", "0x1F", "-0o17", "0b1_01", "0x_ff"] {
+            assert!(other_base_int(text), "{text:?}");
+        }
+        for text in ["ten", "0,1", "none", "0x", "0b2", "f__f", "auto"] {
+            assert!(!other_base_int(text), "{text:?}");
+        }
     }
 
     #[test]
