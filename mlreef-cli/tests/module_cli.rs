@@ -221,3 +221,20 @@ fn run_args_takes_one_list_item_per_set() {
         "{twice:?}"
     );
 }
+
+/// Repositories shaped like well-known training code (mmdetection's tools, pytorch's
+/// imagenet example, yolov5) are valid: `inspect` reports warnings at most, and exits 0.
+#[test]
+fn inspect_reports_no_error_on_valid_repositories() {
+    let modules = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../mlreef-core/tests/fixtures/modules");
+    for name in ["detection_tools", "imagenet_reference", "yolo_helpers"] {
+        let output = mlreef(&["inspect", path_str(&modules.join(name))]);
+        let stderr = text(&output.stderr);
+        assert!(
+            output.status.success() && !stderr.contains(": error["),
+            "{name}: {output:?}\n{stderr}"
+        );
+        assert!(stderr.contains(": warning["), "{name}: {stderr}");
+    }
+}
