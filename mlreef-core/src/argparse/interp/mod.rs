@@ -27,7 +27,7 @@ use typed_arena::Arena;
 
 use super::model::{ArgSpec, GroupId, Model, ParserConfig, ParserId, SUPPRESS, Slot};
 use super::value::{BinOp, Const, MAX_ITEMS, format_spec, path_join};
-use super::{Error, Extraction, Options, decode_source};
+use super::{Error, Extraction, Options};
 use crate::parameter::{Diagnostic, Severity};
 use crate::python::{ParsedModule, Ranged, TextRange, ast, parse_module, with_stack_for};
 
@@ -303,12 +303,7 @@ struct Interp<'a> {
 
 pub(crate) fn run(source: &str, options: &Options) -> Result<Extraction, Error> {
     with_stack_for(source.len(), || {
-        let parsed = parse_module(source).map_err(|e| Error::Syntax {
-            path: options.path.clone(),
-            line: e.line,
-            column: e.column,
-            message: e.message,
-        })?;
+        let parsed = crate::source::parse(source, options.path.as_deref())?;
         let arena = Arena::new();
         let entry = arena.alloc(SourceModule {
             display: None,

@@ -3,7 +3,7 @@
 
 use super::{
     ARGPARSE_NAMES, Diagnostic, Interp, MAX_MODULE_BYTES, ModId, Path, PathBuf, Ranged, Severity,
-    SourceModule, Value, ast, canonical, decode_source, external_attr, parse_module,
+    SourceModule, Value, ast, canonical, external_attr, parse_module,
 };
 
 impl<'a> Interp<'a> {
@@ -200,7 +200,7 @@ impl<'a> Interp<'a> {
         let text = (!too_big)
             .then(|| std::fs::read(file).ok())
             .flatten()
-            .and_then(|bytes| decode_source(bytes, Some(file)).ok());
+            .and_then(|bytes| crate::source::decode(bytes, Some(file)).ok());
         let Some(text) = text else {
             self.diagnostics.push(Diagnostic {
                 severity: Severity::Warning,
