@@ -17,6 +17,7 @@ fn options_for(script: &Path) -> Options {
     Options {
         repo: Some(default_repo(script)),
         path: Some(script.to_path_buf()),
+        ..Options::default()
     }
 }
 

@@ -40,9 +40,9 @@ use std::path::Path;
 
 use serde_json::Value as Json;
 
-use crate::source::Error;
 use crate::parameter::{Diagnostic, Parameter, ParameterType, Severity, schema_type};
 use crate::python::{LineIndex, Ranged, ast, with_stack_for};
+use crate::source::Error;
 
 /// What the `@data_processor` decorator says about the module (fields may be missing).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]

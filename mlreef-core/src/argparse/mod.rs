@@ -47,6 +47,24 @@ pub struct Options {
     /// The script's path, used to resolve its imports and to name it in diagnostics, when the
     /// source is given as text.
     pub path: Option<PathBuf>,
+    /// Also report findings that influence no parameter, such as an environment variable read
+    /// by a logging helper (by default only what affects a parameter or the parser is kept).
+    pub verbose: bool,
+    /// How the repository modules the script imports are evaluated.
+    pub imports: Imports,
+}
+
+/// How imported repository modules are evaluated.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Imports {
+    /// Only the statements the parsers need, when they need them (the default): a script
+    /// that imports a large package for its models reads a few of its modules.
+    #[default]
+    OnDemand,
+    /// Every imported module whole, at import, as Python does. The parameters are the same;
+    /// it is slower, and finds problems in code the parsers never use.
+    Eager,
 }
 
 /// An input that cannot be read as Python at all.

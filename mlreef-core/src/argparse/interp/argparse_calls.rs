@@ -1,10 +1,10 @@
 //! argparse's own calls: `ArgumentParser(...)`, `add_argument`, groups, sub-parsers,
 //! `set_defaults` and the parse calls, handed to the model in `argparse::model`.
 
-use super::{
-    ArgSpec, CallArgs, Const, GroupId, Interp, ParserConfig, ParserId, Ranged, Severity, Slot,
-    TextRange, Value, ast,
-};
+use super::{CallArgs, Const, GroupId, Interp, ParserId, Value, ast};
+use crate::argparse::model::{ArgSpec, ParserConfig, Slot};
+use crate::parameter::Severity;
+use crate::python::{Ranged, TextRange};
 
 impl<'a> Interp<'a> {
     pub(super) fn slot(
@@ -14,7 +14,9 @@ impl<'a> Interp<'a> {
         code: &'static str,
         what: &str,
     ) -> Slot {
-        if let Some(c) = value.to_const() {
+        if let Some(c) = value.to_const(&self.budget) {
+            // The value will be written out whole, however much of it is shared.
+            let _ = self.budget.output(&c);
             Slot::Known(c)
         } else {
             let text = expr.map_or_else(String::new, |e| self.text(e.range()));
@@ -49,7 +51,15 @@ impl<'a> Interp<'a> {
                 args.get(i, name)
             }
         };
-        let parents = pos(4, "parents").and_then(Value::items).unwrap_or_default();
+        self.findings.use_flow();
+        let budget = &self.budget;
+        let text_of = |v: &Value<'a>| match v {
+            Value::Const(Const::Str(s)) => Some(s.to_string()),
+            _ => None,
+        };
+        let parents = pos(4, "parents")
+            .and_then(|v| v.items(budget))
+            .unwrap_or_default();
         let parents: Vec<ParserId> = parents
             .iter()
             .filter_map(|p| {
@@ -60,9 +70,7 @@ impl<'a> Interp<'a> {
                 }
             })
             .collect();
-        let prefix_chars = pos(6, "prefix_chars")
-            .and_then(Value::to_const)
-            .and_then(|c| c.as_str().map(str::to_owned));
+        let prefix_chars = pos(6, "prefix_chars").and_then(text_of);
         let argument_default = pos(8, "argument_default").cloned().map(|v| {
             let expr = args
                 .keywords
@@ -71,8 +79,7 @@ impl<'a> Interp<'a> {
                 .and_then(|(.., e)| *e);
             self.slot(&v, expr, "dynamic-default", "argument_default")
         });
-        let resolve = pos(9, "conflict_handler").and_then(Value::to_const)
-            == Some(Const::Str("resolve".into()));
+        let resolve = pos(9, "conflict_handler").and_then(text_of).as_deref() == Some("resolve");
         let add_help = pos(10, "add_help").and_then(Value::truthy).unwrap_or(true);
         let config = ParserConfig {
             prefix_chars,
@@ -107,19 +114,21 @@ impl<'a> Interp<'a> {
         let title = group.as_ref().and_then(|(_, t)| t.clone());
         match name {
             "add_argument" => {
+                self.findings.use_flow();
                 self.add_argument(parser, title, args, range);
                 Value::Unknown
             }
             "add_argument_group" => {
-                let t = args
-                    .get(0, "title")
-                    .and_then(Value::to_const)
-                    .and_then(|c| c.as_str().map(str::to_owned));
+                let t = match args.get(0, "title") {
+                    Some(Value::Const(Const::Str(t))) => Some(t.to_string()),
+                    _ => None,
+                };
                 Value::Group(self.model.new_group(parser, t))
             }
             "add_mutually_exclusive_group" => Value::Group(self.model.new_group(parser, title)),
             "add_subparsers" => self.add_subparsers(parser, args, range),
             "set_defaults" => {
+                self.findings.use_flow();
                 let mut defaults = Vec::new();
                 for (k, v, e) in &args.keywords {
                     if k == "**" {
@@ -131,8 +140,11 @@ impl<'a> Interp<'a> {
                         );
                         continue;
                     }
-                    let slot = match v.to_const() {
-                        Some(c) => Slot::Known(c),
+                    let slot = match v.to_const(&self.budget) {
+                        Some(c) => {
+                            let _ = self.budget.output(&c);
+                            Slot::Known(c)
+                        }
                         None => Slot::Dynamic(e.map_or_else(String::new, |e| self.text(e.range()))),
                     };
                     defaults.push((k.clone(), slot));
@@ -147,10 +159,53 @@ impl<'a> Interp<'a> {
             }
             "parse_known_args" | "parse_known_intermixed_args" if group.is_none() => {
                 self.parse_calls.push(parser);
-                Value::Tuple(vec![Value::Namespace(parser), Value::Unknown])
+                Value::seq(
+                    vec![Value::Namespace(parser), Value::Unknown],
+                    true,
+                    &self.budget,
+                )
             }
             _ => Value::Unknown,
         }
+    }
+
+    /// `subparsers.add_parser(name, aliases=[...], ...)`: a parser for the sub-command.
+    pub(super) fn add_parser(
+        &mut self,
+        parent: ParserId,
+        action: usize,
+        args: &CallArgs<'a>,
+        range: TextRange,
+    ) -> Value<'a> {
+        self.findings.use_flow();
+        let Some(Value::Const(Const::Str(cmd))) = args.get(0, "name") else {
+            self.report(
+                Severity::Warning,
+                "dynamic-subcommand",
+                range,
+                "cannot evaluate the sub-command's name".into(),
+            );
+            return Value::Unknown;
+        };
+        let cmd = cmd.to_string();
+        let path = match &self.model.parsers[parent].subcommand {
+            Some(parent_path) => format!("{parent_path} {cmd}"),
+            None => cmd.clone(),
+        };
+        let child = self.new_parser(args, range, Some(path));
+        if let Value::Parser(child_id) = child {
+            let mut names = vec![cmd];
+            if let Some(aliases) = args.keyword("aliases").and_then(|a| a.items(&self.budget)) {
+                names.extend(aliases.iter().filter_map(|a| match a {
+                    Value::Const(Const::Str(s)) => Some(s.to_string()),
+                    _ => None,
+                }));
+            }
+            for n in names {
+                self.model.actions[action].subparsers.push((n, child_id));
+            }
+        }
+        child
     }
 
     pub(super) fn add_subparsers(
@@ -159,10 +214,10 @@ impl<'a> Interp<'a> {
         args: &CallArgs<'a>,
         range: TextRange,
     ) -> Value<'a> {
-        let string = |name: &str| {
-            args.keyword(name)
-                .and_then(Value::to_const)
-                .and_then(|c| c.as_str().map(str::to_owned))
+        self.findings.use_flow();
+        let string = |name: &str| match args.keyword(name) {
+            Some(Value::Const(Const::Str(s))) => Some(s.to_string()),
+            _ => None,
         };
         let title = string("title");
         let description = args.keyword("description");
@@ -194,7 +249,7 @@ impl<'a> Interp<'a> {
             group,
             line,
             column,
-            self.modules[self.module()].src.display.clone(),
+            self.modules.display(self.module()),
         ) {
             Ok(action) => Value::Subparsers(parser, action),
             Err(e) => {
@@ -217,7 +272,7 @@ impl<'a> Interp<'a> {
         range: TextRange,
     ) {
         let (line, column) = self.position(self.module(), self.anchor);
-        let file = self.modules[self.module()].src.display.clone();
+        let file = self.modules.display(self.module());
         let mut spec = ArgSpec {
             line,
             column,
@@ -225,8 +280,8 @@ impl<'a> Interp<'a> {
             ..ArgSpec::default()
         };
         for (v, e) in &args.positional {
-            if let Some(Const::Str(s)) = v.to_const() {
-                spec.names.push(s);
+            if let Value::Const(Const::Str(s)) = v {
+                spec.names.push(s.to_string());
             } else {
                 let text = e.map_or_else(|| self.excerpt(range), |e| self.excerpt(e.range()));
                 self.report(
@@ -253,11 +308,17 @@ impl<'a> Interp<'a> {
                     spec.keywords.push((k.clone(), s));
                 }
                 "choices" => {
-                    let items = v
-                        .items()
-                        .and_then(|i| i.iter().map(Value::to_const).collect::<Option<Vec<_>>>());
-                    let s = match items {
-                        Some(items) => Slot::Known(Const::List(items)),
+                    let budget = &self.budget;
+                    let items = v.items(budget).and_then(|i| {
+                        i.iter()
+                            .map(|v| v.to_const(budget))
+                            .collect::<Option<Vec<_>>>()
+                    });
+                    let s = match items.and_then(|items| Const::list(items, budget)) {
+                        Some(items) => {
+                            let _ = budget.output(&items);
+                            Slot::Known(items)
+                        }
                         None => self.slot(&Value::Unknown, *e, "dynamic-choices", "choices"),
                     };
                     spec.keywords.push((k.clone(), s));
@@ -289,8 +350,8 @@ impl<'a> Interp<'a> {
         range: TextRange,
     ) -> String {
         match v {
-            Value::Const(Const::Str(s)) => s.clone(),
-            Value::External(n) => match n.as_str() {
+            Value::Const(Const::Str(s)) => s.to_string(),
+            Value::External(n) => match &**n {
                 "argparse.BooleanOptionalAction" => "boolean_optional".into(),
                 "argparse._StoreAction" => "store".into(),
                 "argparse._StoreTrueAction" => "store_true".into(),

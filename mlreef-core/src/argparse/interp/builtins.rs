@@ -1,7 +1,68 @@
 //! Python's built-in functions and the methods of constants (strings, lists, dicts) that
-//! scripts use to build flags, defaults and help texts.
+//! scripts use to build flags, defaults and help texts. Each checks the size of its result
+//! against the budget before building it.
 
-use super::{BUILTINS, BinOp, CallArgs, Const, MAX_ITEMS, SUPPRESS, Value, ast, format_spec};
+use std::rc::Rc;
+
+use super::{CallArgs, Const, Value};
+use crate::argparse::model::SUPPRESS;
+use crate::argparse::value::{BinOp, Budget, MAX_ITEMS, format_spec, string};
+
+/// The names `from argparse import *` binds.
+pub(super) const ARGPARSE_NAMES: &[&str] = &[
+    "ArgumentParser",
+    "Action",
+    "BooleanOptionalAction",
+    "FileType",
+    "Namespace",
+    "SUPPRESS",
+    "OPTIONAL",
+    "ZERO_OR_MORE",
+    "ONE_OR_MORE",
+    "REMAINDER",
+    "PARSER",
+    "HelpFormatter",
+    "RawDescriptionHelpFormatter",
+    "RawTextHelpFormatter",
+    "ArgumentDefaultsHelpFormatter",
+    "MetavarTypeHelpFormatter",
+    "ArgumentError",
+    "ArgumentTypeError",
+];
+
+/// The built-in functions a name can refer to.
+pub(super) const BUILTINS: &[&str] = &[
+    "int",
+    "float",
+    "str",
+    "bool",
+    "list",
+    "tuple",
+    "dict",
+    "set",
+    "len",
+    "range",
+    "sorted",
+    "min",
+    "max",
+    "abs",
+    "round",
+    "type",
+    "zip",
+    "enumerate",
+    "reversed",
+    "open",
+    "complex",
+    "print",
+    "isinstance",
+    "getattr",
+    "hasattr",
+    "super",
+    "frozenset",
+    "sum",
+    "any",
+    "all",
+];
 
 /// `PurePosixPath` attributes of a constant path.
 pub(super) fn path_attr<'a>(path: &str, name: &str) -> Value<'a> {
@@ -16,34 +77,9 @@ pub(super) fn path_attr<'a>(path: &str, name: &str) -> Value<'a> {
         "name" => file,
         "stem" => dot.map_or(file, |i| &file[..i]),
         "suffix" => dot.map_or("", |i| &file[i..]),
-        _ => return Value::Const(Const::Path(parent.to_owned())),
+        _ => return Value::Const(Const::Path(parent.into())),
     };
-    Value::Const(Const::Str(text.to_owned()))
-}
-
-/// Python keeps the last value of a repeated dict key, at the first key's position.
-pub(super) fn dedup_keys<'a>(entries: &mut Vec<(Value<'a>, Value<'a>)>) {
-    let mut out: Vec<(Value<'a>, Value<'a>)> = Vec::with_capacity(entries.len());
-    for (k, v) in entries.drain(..) {
-        let kc = k.to_const();
-        match out
-            .iter_mut()
-            .find(|(x, _)| kc.is_some() && x.to_const() == kc)
-        {
-            Some(entry) => entry.1 = v,
-            None => out.push((k, v)),
-        }
-    }
-    *entries = out;
-}
-
-pub(super) fn target_names(target: &ast::Expr) -> Vec<String> {
-    match target {
-        ast::Expr::Name(n) => vec![n.id.to_string()],
-        ast::Expr::Tuple(t) => t.elts.iter().flat_map(target_names).collect(),
-        ast::Expr::List(l) => l.elts.iter().flat_map(target_names).collect(),
-        _ => Vec::new(),
-    }
+    Value::str(text)
 }
 
 pub(super) fn compare_consts(a: &Const, b: &Const) -> Option<std::cmp::Ordering> {
@@ -64,66 +100,182 @@ pub(super) fn compare_consts(a: &Const, b: &Const) -> Option<std::cmp::Ordering>
     }
 }
 
-pub(super) fn subscript<'a>(container: &Value<'a>, key: &Value<'a>) -> Option<Value<'a>> {
-    let key = key.to_const()?;
-    if let Some(entries) = container.dict_entries() {
-        return entries
-            .into_iter()
-            .find(|(k, _)| k.to_const().as_ref() == Some(&key))
-            .map(|(_, v)| v);
+/// `container[key]`.
+pub(super) fn subscript<'a>(
+    container: &Value<'a>,
+    key: &Value<'a>,
+    budget: &Budget,
+) -> Option<Value<'a>> {
+    let key = key.to_const(budget)?;
+    match container {
+        Value::Const(Const::Dict(d)) => return d.get(&key).cloned().map(Value::Const),
+        Value::Dict(entries) => {
+            budget.step(entries.len())?;
+            return entries
+                .iter()
+                .rev()
+                .find(|(k, _)| k.to_const(budget).is_some_and(|k| k.py_eq(&key)))
+                .map(|(_, v)| v.clone());
+        }
+        _ => {}
     }
     let index = key.as_int()?;
-    let items: Vec<Value<'a>> = match container {
-        Value::Const(Const::Str(s)) => s
-            .chars()
-            .map(|c| Value::Const(Const::Str(c.to_string())))
-            .collect(),
-        other => other.items()?,
+    let at = |len: usize| {
+        let len = i64::try_from(len).ok()?;
+        let i = if index < 0 {
+            len.checked_add(index)?
+        } else {
+            index
+        };
+        usize::try_from(i)
+            .ok()
+            .filter(|&i| i64::try_from(i).is_ok_and(|i| i < len))
     };
-    let len = i64::try_from(items.len()).ok()?;
-    let i = if index < 0 { len + index } else { index };
-    usize::try_from(i).ok().and_then(|i| items.get(i).cloned())
+    match container {
+        Value::Const(Const::Str(s)) => {
+            budget.step(s.len())?;
+            let i = at(s.chars().count())?;
+            s.chars()
+                .nth(i)
+                .map(|c| Value::str(c.encode_utf8(&mut [0; 4])))
+        }
+        Value::Const(Const::List(v) | Const::Tuple(v)) => {
+            v.get(at(v.len())?).cloned().map(Value::Const)
+        }
+        Value::List(v) | Value::Tuple(v) => v.get(at(v.len())?).cloned(),
+        _ => None,
+    }
 }
 
-/// `FLAGS.append(x)` and friends on a named container: the container's new value.
-pub(super) fn mutate<'a>(recv: &Value<'a>, method: &str, args: &CallArgs<'a>) -> Option<Value<'a>> {
-    let values = args.values();
-    match method {
-        "append" | "extend" | "insert" => {
-            let tuple = matches!(
-                recv,
-                Value::Tuple(_) | Value::Const(Const::Tuple(_) | Const::Str(_))
-            );
-            if tuple || matches!(recv, Value::Dict(_) | Value::Const(Const::Dict(_))) {
-                return None;
-            }
-            let mut items = recv.items()?;
-            match method {
-                "append" => items.push(values.first()?.clone()),
-                "extend" => items.extend(values.first()?.items()?),
-                _ => {
-                    let at = usize::try_from(values.first()?.to_const()?.as_int()?.max(0))
-                        .ok()?
-                        .min(items.len());
-                    items.insert(at, values.get(1)?.clone());
-                }
-            }
-            Some(Value::seq(items, false))
+/// `container[key] = value` on a name's value (see `Interp::change`).
+pub(super) fn set_item<'a>(
+    container: Value<'a>,
+    key: Value<'a>,
+    value: Value<'a>,
+    budget: &Budget,
+) -> Option<Value<'a>> {
+    match (container, key, value) {
+        (Value::Const(Const::Dict(mut d)), Value::Const(k), Value::Const(v)) => {
+            Rc::make_mut(&mut d).insert(k, v, budget)?;
+            Some(Value::Const(Const::Dict(d)))
         }
+        (container, key, value) => {
+            let mut entries = container.dict_entries(budget)?;
+            entries.push((key, value));
+            Some(Value::dict(entries, budget))
+        }
+    }
+}
+
+/// Whether `recv.method(...)` changes `recv` in place (`append`, `extend`, `insert` on a
+/// list, `update` on a dict).
+pub(super) fn is_mutation(recv: &Value<'_>, method: &str) -> bool {
+    let list = matches!(recv, Value::List(_) | Value::Const(Const::List(_)));
+    let dict = matches!(recv, Value::Dict(_) | Value::Const(Const::Dict(_)));
+    match method {
+        "append" | "extend" | "insert" => list,
+        "update" => dict,
+        _ => false,
+    }
+}
+
+/// The new value of `recv` after `recv.method(args)` (see [`is_mutation`]).
+pub(super) fn apply_mutation<'a>(
+    recv: Value<'a>,
+    method: &str,
+    args: &CallArgs<'a>,
+    budget: &Budget,
+) -> Option<Value<'a>> {
+    let first = args.positional.first().map(|(v, _)| v);
+    match method {
         "update" => {
-            let mut entries = recv.dict_entries()?;
-            if let Some(more) = values.first() {
-                entries.extend(more.dict_entries()?);
+            if let (Value::Const(Const::Dict(mut d)), None | Some(Value::Const(Const::Dict(_)))) =
+                (recv.clone(), first)
+                && args
+                    .keywords
+                    .iter()
+                    .all(|(_, v, _)| matches!(v, Value::Const(_)))
+            {
+                let dict = Rc::make_mut(&mut d);
+                if let Some(Value::Const(Const::Dict(more))) = first {
+                    budget.step(more.len())?;
+                    for (k, v) in more.iter() {
+                        dict.insert(k.clone(), v.clone(), budget)?;
+                    }
+                }
+                for (k, v, _) in &args.keywords {
+                    if let Value::Const(v) = v {
+                        dict.insert(Const::str(k), v.clone(), budget)?;
+                    }
+                }
+                return Some(Value::Const(Const::Dict(d)));
+            }
+            let mut entries = recv.dict_entries(budget)?;
+            if let Some(more) = first {
+                entries.extend(more.dict_entries(budget)?);
             }
             entries.extend(
                 args.keywords
                     .iter()
-                    .map(|(k, v, _)| (Value::Const(Const::Str(k.clone())), v.clone())),
+                    .map(|(k, v, _)| (Value::str(k), v.clone())),
             );
-            dedup_keys(&mut entries);
-            Some(Value::dict(entries))
+            Some(Value::dict(entries, budget))
         }
-        _ => None,
+        "append" | "extend" => {
+            let more = match method {
+                "append" => vec![first?.clone()],
+                _ => first?.items(budget)?,
+            };
+            match recv {
+                // In place: a list nobody else holds grows without a copy.
+                Value::Const(Const::List(mut list))
+                    if more.iter().all(|v| matches!(v, Value::Const(_))) =>
+                {
+                    let seq = Rc::make_mut(&mut list);
+                    for item in more {
+                        if let Value::Const(c) = item {
+                            seq.push(c, budget)?;
+                        }
+                    }
+                    Some(Value::Const(Const::List(list)))
+                }
+                Value::List(mut list) => {
+                    let seq = Rc::make_mut(&mut list);
+                    for item in more {
+                        seq.push(item, budget)?;
+                    }
+                    Some(Value::List(list))
+                }
+                Value::Const(Const::List(list)) => {
+                    let mut items: Vec<Value<'a>> =
+                        list.iter().cloned().map(Value::Const).collect();
+                    items.extend(more);
+                    if items.len() > MAX_ITEMS {
+                        return None;
+                    }
+                    Some(Value::seq(items, false, budget))
+                }
+                _ => None,
+            }
+        }
+        _ => {
+            let mut items: Vec<Value<'a>> = match recv {
+                Value::Const(Const::List(v)) => {
+                    budget.step(v.len())?;
+                    v.into_vec().into_iter().map(Value::Const).collect()
+                }
+                Value::List(v) => v.into_vec(),
+                _ => return None,
+            };
+            let at = usize::try_from(first?.to_const(budget)?.as_int()?.max(0))
+                .ok()?
+                .min(items.len());
+            items.insert(at, args.positional.get(1)?.0.clone());
+            if items.len() > MAX_ITEMS {
+                return None;
+            }
+            Some(Value::seq(items, false, budget))
+        }
     }
 }
 
@@ -132,66 +284,88 @@ pub(super) fn const_method<'a>(
     recv: &Value<'a>,
     name: &str,
     args: &CallArgs<'a>,
+    budget: &Budget,
 ) -> Option<Value<'a>> {
-    let arg_str = |i: usize| {
-        args.positional
-            .get(i)
-            .and_then(|(v, _)| v.to_const())
-            .and_then(|c| c.as_str().map(str::to_owned))
+    let arg_str = |i: usize| match args.positional.get(i).map(|(v, _)| v) {
+        Some(Value::Const(Const::Str(s))) => Some(s.clone()),
+        _ => None,
     };
-    let str_v = |s: String| Some(Value::Const(Const::Str(s)));
-    if let Some(entries) = recv.dict_entries() {
+    let str_v = |s: String| string(s, budget).map(Value::Const);
+    if let Some(entries) = match recv {
+        Value::Const(Const::Dict(_)) | Value::Dict(_) => recv.dict_entries(budget),
+        _ => None,
+    } {
         return match name {
             "keys" => Some(Value::seq(
                 entries.into_iter().map(|(k, _)| k).collect(),
                 false,
+                budget,
             )),
             "values" => Some(Value::seq(
                 entries.into_iter().map(|(_, v)| v).collect(),
                 false,
+                budget,
             )),
             "items" => Some(Value::seq(
                 entries
                     .into_iter()
-                    .map(|(k, v)| Value::seq(vec![k, v], true))
+                    .map(|(k, v)| Value::seq(vec![k, v], true, budget))
                     .collect(),
                 false,
+                budget,
             )),
             "get" => {
-                let key = args.positional.first()?.0.to_const()?;
-                Some(
-                    entries
-                        .into_iter()
-                        .find(|(k, _)| k.to_const().as_ref() == Some(&key))
-                        .map_or_else(
-                            || {
-                                args.positional
-                                    .get(1)
-                                    .map_or(Value::Const(Const::None), |(v, _)| v.clone())
-                            },
-                            |(_, v)| v,
-                        ),
-                )
+                let key = &args.positional.first()?.0;
+                subscript(recv, key, budget).or_else(|| {
+                    Some(
+                        args.positional
+                            .get(1)
+                            .map_or(Value::Const(Const::None), |(v, _)| v.clone()),
+                    )
+                })
             }
             "copy" => Some(recv.clone()),
             _ => None,
         };
     }
     if let Value::Const(Const::Str(s)) = recv {
+        // Every string method below visits the string once.
+        budget.step(s.len())?;
         return match name {
             "join" => {
-                let items = args.positional.first()?.0.items()?;
-                let parts: Option<Vec<String>> = items
+                let items = args.positional.first()?.0.items(budget)?;
+                let parts: Option<Vec<Rc<str>>> = items
                     .iter()
-                    .map(|i| i.to_const()?.as_str().map(str::to_owned))
+                    .map(|i| match i {
+                        Value::Const(Const::Str(p)) => Some(p.clone()),
+                        _ => None,
+                    })
                     .collect();
-                str_v(parts?.join(s))
+                let parts = parts?;
+                let len = parts
+                    .iter()
+                    .map(|p| p.len())
+                    .sum::<usize>()
+                    .saturating_add(s.len().saturating_mul(parts.len()));
+                budget.value(len)?;
+                str_v(parts.iter().map(|p| &**p).collect::<Vec<_>>().join(s))
             }
-            "format" => str_format(s, args).and_then(str_v),
-            "upper" => str_v(s.to_uppercase()),
-            "lower" => str_v(s.to_lowercase()),
-            "title" => str_v(title_case(s)),
+            "format" => str_format(s, args, budget).and_then(str_v),
+            // Case mappings can grow a character to three.
+            "upper" => {
+                budget.value(s.len().saturating_mul(3))?;
+                str_v(s.to_uppercase())
+            }
+            "lower" => {
+                budget.value(s.len().saturating_mul(3))?;
+                str_v(s.to_lowercase())
+            }
+            "title" => {
+                budget.value(s.len().saturating_mul(3))?;
+                str_v(title_case(s))
+            }
             "capitalize" => {
+                budget.value(s.len().saturating_mul(3))?;
                 let mut c = s.chars();
                 str_v(c.next().map_or(String::new(), |f| {
                     f.to_uppercase()
@@ -208,41 +382,51 @@ pub(super) fn const_method<'a>(
                 || s.trim_end().to_owned(),
                 |c| s.trim_end_matches(|x| c.contains(x)).to_owned(),
             )),
-            "replace" => str_v(s.replace(&arg_str(0)?, &arg_str(1)?)),
+            "replace" => {
+                let (from, to) = (arg_str(0)?, arg_str(1)?);
+                // An empty pattern matches between every character, as in Python.
+                let count = if from.is_empty() {
+                    s.chars().count() + 1
+                } else {
+                    s.matches(&*from).count()
+                };
+                budget.value(s.len().saturating_add(count.saturating_mul(to.len())))?;
+                str_v(s.replace(&*from, &to))
+            }
             "split" => {
                 let parts: Vec<Value<'a>> = match arg_str(0) {
-                    Some(sep) if !sep.is_empty() => s
-                        .split(sep.as_str())
-                        .map(|p| Value::Const(Const::Str(p.to_owned())))
-                        .collect(),
+                    Some(sep) if !sep.is_empty() => {
+                        budget.items(s.matches(&*sep).count() + 1)?;
+                        s.split(&*sep).map(Value::str).collect()
+                    }
                     Some(_) => return None,
-                    None => s
-                        .split_whitespace()
-                        .map(|p| Value::Const(Const::Str(p.to_owned())))
-                        .collect(),
+                    None => {
+                        budget.items(s.split_whitespace().count())?;
+                        s.split_whitespace().map(Value::str).collect()
+                    }
                 };
-                Some(Value::seq(parts, false))
+                Some(Value::seq(parts, false, budget))
             }
-            "startswith" => Some(Value::Const(Const::Bool(s.starts_with(&arg_str(0)?)))),
-            "endswith" => Some(Value::Const(Const::Bool(s.ends_with(&arg_str(0)?)))),
+            "startswith" => Some(Value::Const(Const::Bool(s.starts_with(&*arg_str(0)?)))),
+            "endswith" => Some(Value::Const(Const::Bool(s.ends_with(&*arg_str(0)?)))),
             _ => None,
         };
     }
     match name {
         "copy" => Some(recv.clone()),
         "index" => {
-            let needle = args.positional.first()?.0.to_const()?;
+            let needle = args.positional.first()?.0.to_const(budget)?;
             let pos = recv
-                .items()?
+                .items(budget)?
                 .iter()
-                .position(|i| i.to_const().as_ref() == Some(&needle))?;
+                .position(|i| i.to_const(budget).is_some_and(|c| c.py_eq(&needle)))?;
             Some(Value::Const(Const::Int(i64::try_from(pos).ok()?)))
         }
         _ => None,
     }
 }
 
-pub(super) fn title_case(s: &str) -> String {
+fn title_case(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut prev_alpha = false;
     for c in s.chars() {
@@ -257,7 +441,7 @@ pub(super) fn title_case(s: &str) -> String {
 }
 
 /// `"...".format(...)` with `{}`, `{0}`, `{name}` and format specs.
-pub(super) fn str_format(fmt: &str, args: &CallArgs<'_>) -> Option<String> {
+fn str_format(fmt: &str, args: &CallArgs<'_>, budget: &Budget) -> Option<String> {
     let mut out = String::new();
     let mut chars = fmt.chars().peekable();
     let mut auto = 0;
@@ -285,18 +469,20 @@ pub(super) fn str_format(fmt: &str, args: &CallArgs<'_>) -> Option<String> {
                     .map_or((name, None), |(n, c)| (n, Some(c)));
                 let value = if name.is_empty() {
                     auto += 1;
-                    args.positional.get(auto - 1)?.0.to_const()?
+                    args.positional.get(auto - 1)?.0.to_const(budget)?
                 } else if let Ok(i) = name.parse::<usize>() {
-                    args.positional.get(i)?.0.to_const()?
+                    args.positional.get(i)?.0.to_const(budget)?
                 } else {
-                    args.keyword(name)?.to_const()?
+                    args.keyword(name)?.to_const(budget)?
                 };
                 let value = if conversion == Some("r") {
-                    Const::Str(value.repr())
+                    string(value.repr(budget)?, budget)?
                 } else {
                     value
                 };
-                out.push_str(&format_spec(&value, spec)?);
+                let piece = format_spec(&value, spec, budget)?;
+                budget.value(out.len().saturating_add(piece.len()))?;
+                out.push_str(&piece);
             }
             c => out.push(c),
         }
@@ -323,40 +509,70 @@ pub(super) fn dedent(text: &str) -> String {
         .join("\n")
 }
 
+/// `range(start, stop, step)` as a list, counted (with checked arithmetic) before it is built.
+fn range(start: i64, end: i64, step: i64, budget: &Budget) -> Option<Const> {
+    if step == 0 {
+        return None;
+    }
+    let (span, by) = if step > 0 {
+        (i128::from(end) - i128::from(start), i128::from(step))
+    } else {
+        (i128::from(start) - i128::from(end), -i128::from(step))
+    };
+    let count = if span <= 0 { 0 } else { (span + by - 1) / by };
+    let count = usize::try_from(count).unwrap_or(usize::MAX);
+    budget.items(count)?;
+    let items = (0..count)
+        .map(|k| {
+            let k = i128::try_from(k).ok()?;
+            let value = i128::from(start) + k * i128::from(step);
+            i64::try_from(value).ok().map(Const::Int)
+        })
+        .collect::<Option<Vec<_>>>()?;
+    Const::list(items, budget)
+}
+
 /// Built-in functions over constants.
-pub(super) fn builtin<'a>(name: &str, args: &CallArgs<'a>) -> Option<Value<'a>> {
+pub(super) fn builtin<'a>(name: &str, args: &CallArgs<'a>, budget: &Budget) -> Option<Value<'a>> {
     let first = args.positional.first().map(|(v, _)| v);
-    let c = |v: Const| Some(Value::Const(v));
+    let known = |v: Const| Some(Value::Const(v));
     let int_arg = |i: usize| {
         args.positional
             .get(i)
-            .and_then(|(v, _)| v.to_const())
+            .and_then(|(v, _)| v.to_const(budget))
             .and_then(|c| c.as_int())
     };
     match name {
         "str" => match first {
-            None => c(Const::Str(String::new())),
-            Some(v) => c(Const::Str(v.to_const()?.to_py_str())),
+            None => known(Const::str("")),
+            Some(v) => known(string(v.to_const(budget)?.to_py_str(budget)?, budget)?),
         },
         "int" => match first {
-            None => c(Const::Int(0)),
-            Some(v) => c(v.to_const()?.to_int()?),
+            None => known(Const::Int(0)),
+            Some(v) => known(v.to_const(budget)?.to_int()?),
         },
         "float" => match first {
-            None => c(Const::Float(0.0)),
-            Some(v) => c(v.to_const()?.to_float()?),
+            None => known(Const::Float(0.0)),
+            Some(v) => known(v.to_const(budget)?.to_float()?),
         },
         "bool" => match first {
-            None => c(Const::Bool(false)),
-            Some(v) => c(Const::Bool(v.truthy()?)),
+            None => known(Const::Bool(false)),
+            Some(v) => known(Const::Bool(v.truthy()?)),
         },
         "len" => {
             let v = first?;
-            let n = match v.to_const() {
-                Some(Const::Str(s)) => s.chars().count(),
-                _ => v.items()?.len(),
+            let n = match v {
+                Value::Const(Const::Str(s)) => {
+                    budget.step(s.len())?;
+                    s.chars().count()
+                }
+                Value::Const(Const::List(v) | Const::Tuple(v)) => v.len(),
+                Value::Const(Const::Dict(d)) => d.len(),
+                Value::List(v) | Value::Tuple(v) => v.len(),
+                Value::Dict(v) => v.len(),
+                _ => return None,
             };
-            c(Const::Int(i64::try_from(n).ok()?))
+            known(Const::Int(i64::try_from(n).ok()?))
         }
         "range" => {
             let (start, end, step) = match args.positional.len() {
@@ -365,33 +581,20 @@ pub(super) fn builtin<'a>(name: &str, args: &CallArgs<'a>) -> Option<Value<'a>> 
                 3 => (int_arg(0)?, int_arg(1)?, int_arg(2)?),
                 _ => return None,
             };
-            if step == 0 {
-                return None;
-            }
-            let count = if step > 0 {
-                (end - start).max(0) / step
-            } else {
-                (start - end).max(0) / -step
-            };
-            if count > i64::try_from(MAX_ITEMS).ok()? {
-                return None;
-            }
-            let mut items = Vec::new();
-            let mut i = start;
-            while (step > 0 && i < end) || (step < 0 && i > end) {
-                items.push(Const::Int(i));
-                i += step;
-            }
-            c(Const::List(items))
+            known(range(start, end, step, budget)?)
         }
         "list" | "tuple" | "set" | "frozenset" | "sorted" | "reversed" => {
             let mut items = match first {
                 None => Vec::new(),
-                Some(v) => v.items()?,
+                Some(v) => v.items(budget)?,
             };
             if name == "sorted" {
-                let mut consts: Vec<Const> =
-                    items.iter().map(Value::to_const).collect::<Option<_>>()?;
+                let mut consts: Vec<Const> = items
+                    .iter()
+                    .map(|v| v.to_const(budget))
+                    .collect::<Option<_>>()?;
+                // n log n comparisons.
+                budget.step(consts.len().saturating_mul(usize::BITS as usize))?;
                 consts.sort_by(|a, b| compare_consts(a, b).unwrap_or(std::cmp::Ordering::Equal));
                 if args.keyword("reverse").and_then(Value::truthy) == Some(true) {
                     consts.reverse();
@@ -401,15 +604,15 @@ pub(super) fn builtin<'a>(name: &str, args: &CallArgs<'a>) -> Option<Value<'a>> 
             if name == "reversed" {
                 items.reverse();
             }
-            Some(Value::seq(items, name == "tuple"))
+            Some(Value::seq(items, name == "tuple", budget))
         }
         "dict" => {
             let mut entries = match first {
-                Some(v) => v.dict_entries().or_else(|| {
-                    v.items()?
+                Some(v) => v.dict_entries(budget).or_else(|| {
+                    v.items(budget)?
                         .into_iter()
                         .map(|pair| {
-                            let kv = pair.items()?;
+                            let kv = pair.items(budget)?;
                             (kv.len() == 2).then(|| (kv[0].clone(), kv[1].clone()))
                         })
                         .collect()
@@ -419,58 +622,66 @@ pub(super) fn builtin<'a>(name: &str, args: &CallArgs<'a>) -> Option<Value<'a>> 
             entries.extend(
                 args.keywords
                     .iter()
-                    .map(|(k, v, _)| (Value::Const(Const::Str(k.clone())), v.clone())),
+                    .map(|(k, v, _)| (Value::str(k), v.clone())),
             );
-            dedup_keys(&mut entries);
-            Some(Value::dict(entries))
+            Some(Value::dict(entries, budget))
         }
         "zip" => {
             let lists: Vec<Vec<Value<'a>>> = args
                 .positional
                 .iter()
-                .map(|(v, _)| v.items())
+                .map(|(v, _)| v.items(budget))
                 .collect::<Option<_>>()?;
             let n = lists.iter().map(Vec::len).min().unwrap_or(0);
+            budget.items(n)?;
             Some(Value::seq(
                 (0..n)
-                    .map(|i| Value::seq(lists.iter().map(|l| l[i].clone()).collect(), true))
+                    .map(|i| Value::seq(lists.iter().map(|l| l[i].clone()).collect(), true, budget))
                     .collect(),
                 false,
+                budget,
             ))
         }
         "enumerate" => {
             let start = args
                 .get(1, "start")
-                .and_then(Value::to_const)
+                .and_then(|v| v.to_const(budget))
                 .and_then(|c| c.as_int())
                 .unwrap_or(0);
-            let items = first?.items()?;
-            Some(Value::seq(
-                items
-                    .into_iter()
-                    .zip(start..)
-                    .map(|(v, i)| Value::seq(vec![Value::Const(Const::Int(i)), v], true))
-                    .collect(),
-                false,
-            ))
+            let items = first?.items(budget)?;
+            let pairs = items
+                .into_iter()
+                .enumerate()
+                .map(|(i, v)| {
+                    let i = start.checked_add(i64::try_from(i).ok()?)?;
+                    Some(Value::seq(
+                        vec![Value::Const(Const::Int(i)), v],
+                        true,
+                        budget,
+                    ))
+                })
+                .collect::<Option<Vec<_>>>()?;
+            Some(Value::seq(pairs, false, budget))
         }
         "min" | "max" | "sum" => {
             let items: Vec<Const> = if args.positional.len() == 1 {
                 first?
-                    .items()?
+                    .items(budget)?
                     .iter()
-                    .map(Value::to_const)
+                    .map(|v| v.to_const(budget))
                     .collect::<Option<_>>()?
             } else {
                 args.positional
                     .iter()
-                    .map(|(v, _)| v.to_const())
+                    .map(|(v, _)| v.to_const(budget))
                     .collect::<Option<_>>()?
             };
             if name == "sum" {
                 return items
                     .iter()
-                    .try_fold(Const::Int(0), |acc, x| Const::binary(BinOp::Add, &acc, x))
+                    .try_fold(Const::Int(0), |acc, x| {
+                        Const::binary(BinOp::Add, &acc, x, budget)
+                    })
                     .map(Value::Const);
             }
             let pick = items.into_iter().reduce(|a, b| {
@@ -481,18 +692,21 @@ pub(super) fn builtin<'a>(name: &str, args: &CallArgs<'a>) -> Option<Value<'a>> 
                     a
                 }
             })?;
-            c(pick)
+            known(pick)
         }
-        "abs" => match first?.to_const()? {
-            Const::Int(i) => c(Const::Int(i.checked_abs()?)),
-            Const::Float(f) => c(Const::Float(f.abs())),
+        "abs" => match first?.to_const(budget)? {
+            Const::Int(i) => known(Const::Int(i.checked_abs()?)),
+            Const::Float(f) => known(Const::Float(f.abs())),
             _ => None,
         },
         "round" => {
-            let v = first?.to_const()?.to_float()?;
+            let v = first?.to_const(budget)?.to_float()?;
             let Const::Float(f) = v else { return None };
             match int_arg(1) {
                 None => {
+                    if !f.is_finite() || f.abs() >= 9.2e18 {
+                        return None;
+                    }
                     // Python rounds half to even; 0.5 is exact in binary, so `==` is right here.
                     let r = f.round();
                     #[allow(clippy::float_cmp)]
@@ -502,16 +716,17 @@ pub(super) fn builtin<'a>(name: &str, args: &CallArgs<'a>) -> Option<Value<'a>> 
                         r
                     };
                     #[allow(clippy::cast_possible_truncation)]
-                    c(Const::Int(r as i64))
+                    known(Const::Int(r as i64))
                 }
                 Some(d) => {
                     let scale = 10f64.powi(i32::try_from(d).ok()?);
-                    c(Const::Float((f * scale).round() / scale))
+                    let r = (f * scale).round() / scale;
+                    r.is_finite().then_some(Value::Const(Const::Float(r)))
                 }
             }
         }
         "type" => {
-            let v = first?.to_const()?;
+            let v = first?.to_const(budget)?;
             BUILTINS
                 .iter()
                 .find(|b| **b == v.type_name())
@@ -523,20 +738,137 @@ pub(super) fn builtin<'a>(name: &str, args: &CallArgs<'a>) -> Option<Value<'a>> 
 
 /// Attributes of outside modules that matter to argparse.
 pub(super) fn external_attr<'a>(dotted: &str) -> Value<'a> {
-    let c = |s: &str| Value::Const(Const::Str(s.to_owned()));
     match dotted {
-        "argparse.SUPPRESS" => c(SUPPRESS),
-        "argparse.OPTIONAL" => c("?"),
-        "argparse.ZERO_OR_MORE" => c("*"),
-        "argparse.ONE_OR_MORE" => c("+"),
-        "argparse.REMAINDER" => c("..."),
-        "argparse.PARSER" => c("A..."),
-        "os.sep" | "os.path.sep" => c("/"),
-        "os.linesep" => c("\n"),
+        "argparse.SUPPRESS" => Value::str(SUPPRESS),
+        "argparse.OPTIONAL" => Value::str("?"),
+        "argparse.ZERO_OR_MORE" => Value::str("*"),
+        "argparse.ONE_OR_MORE" => Value::str("+"),
+        "argparse.REMAINDER" => Value::str("..."),
+        "argparse.PARSER" => Value::str("A..."),
+        "os.sep" | "os.path.sep" => Value::str("/"),
+        "os.linesep" => Value::str("\n"),
         "math.pi" => Value::Const(Const::Float(std::f64::consts::PI)),
         "math.e" => Value::Const(Const::Float(std::f64::consts::E)),
         "math.inf" => Value::Const(Const::Float(f64::INFINITY)),
         "sys.maxsize" => Value::Const(Const::Int(i64::MAX)),
-        _ => Value::External(dotted.to_owned()),
+        _ => Value::External(dotted.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn call<'a>(name: &str, args: Vec<Value<'a>>, budget: &Budget) -> Option<Value<'a>> {
+        let args = CallArgs {
+            positional: args.into_iter().map(|v| (v, None)).collect(),
+            keywords: Vec::new(),
+        };
+        builtin(name, &args, budget)
+    }
+
+    fn int<'a>(i: i64) -> Value<'a> {
+        Value::Const(Const::Int(i))
+    }
+
+    fn konst(v: Option<Value<'_>>) -> Option<Const> {
+        match v? {
+            Value::Const(c) => Some(c),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn range_counts_with_checked_arithmetic() {
+        let b = Budget::default();
+        let r = konst(call("range", vec![int(1), int(10), int(3)], &b)).unwrap();
+        assert_eq!(r.short_repr(80), "[1, 4, 7]");
+        let r = konst(call("range", vec![int(5), int(0), int(-2)], &b)).unwrap();
+        assert_eq!(r.short_repr(80), "[5, 3, 1]");
+        // The span overflows i64: counted in i128 and refused by size, never wrapped.
+        assert!(call("range", vec![int(i64::MIN), int(i64::MAX)], &b).is_none());
+        assert!(b.take_oversize());
+        assert!(
+            call(
+                "range",
+                vec![int(-9_223_372_036_854_775_807), int(i64::MAX), int(2)],
+                &b
+            )
+            .is_none()
+        );
+        assert!(call("range", vec![int(0), int(10), int(0)], &b).is_none());
+        let r = konst(call("range", vec![int(i64::MAX - 2), int(i64::MAX)], &b)).unwrap();
+        assert_eq!(
+            r.short_repr(80),
+            format!("[{}, {}]", i64::MAX - 2, i64::MAX - 1)
+        );
+    }
+
+    #[test]
+    fn string_methods_check_their_result_size() {
+        let b = Budget::default();
+        let big = Value::Const(Const::str(&"a".repeat(1 << 20)));
+        let args = CallArgs {
+            positional: vec![(Value::str(""), None), (Value::str(&"x".repeat(32)), None)],
+            keywords: Vec::new(),
+        };
+        assert!(const_method(&big, "replace", &args, &b).is_none());
+        assert!(b.take_oversize());
+        let small = Value::str("a-b");
+        let args = CallArgs {
+            positional: vec![(Value::str("-"), None), (Value::str("_"), None)],
+            keywords: Vec::new(),
+        };
+        let r = konst(const_method(&small, "replace", &args, &b)).unwrap();
+        assert_eq!(r, Const::str("a_b"));
+    }
+
+    #[test]
+    fn builtins_compute_like_python() {
+        let b = Budget::default();
+        let list = Value::seq(vec![int(3), int(1), int(2)], false, &b);
+        assert_eq!(
+            konst(call("sorted", vec![list.clone()], &b))
+                .unwrap()
+                .short_repr(80),
+            "[1, 2, 3]"
+        );
+        assert_eq!(
+            konst(call("sum", vec![list.clone()], &b)),
+            Some(Const::Int(6))
+        );
+        assert_eq!(
+            konst(call("max", vec![list.clone()], &b)),
+            Some(Const::Int(3))
+        );
+        assert_eq!(konst(call("len", vec![list], &b)), Some(Const::Int(3)));
+        assert_eq!(
+            konst(call("round", vec![Value::Const(Const::Float(2.5))], &b)),
+            Some(Const::Int(2))
+        );
+        assert_eq!(
+            konst(call("round", vec![Value::Const(Const::Float(1e300))], &b)),
+            None
+        );
+        assert_eq!(konst(call("abs", vec![int(i64::MIN)], &b)), None);
+        assert_eq!(
+            konst(call("int", vec![Value::str(" 1_000 ")], &b)),
+            Some(Const::Int(1000))
+        );
+        assert_eq!(
+            konst(call("str", vec![Value::Const(Const::Float(1e-5))], &b)),
+            Some(Const::str("1e-05"))
+        );
+    }
+
+    #[test]
+    fn subscripts_index_like_python() {
+        let b = Budget::default();
+        let list = Value::seq(vec![int(1), int(2), int(3)], false, &b);
+        assert_eq!(konst(subscript(&list, &int(-1), &b)), Some(Const::Int(3)));
+        assert_eq!(konst(subscript(&list, &int(3), &b)), None);
+        assert_eq!(konst(subscript(&list, &int(i64::MIN), &b)), None);
+        let s = Value::str("héllo");
+        assert_eq!(konst(subscript(&s, &int(1), &b)), Some(Const::str("é")));
     }
 }

@@ -1,14 +1,18 @@
 //! Calls: arguments, the script's own functions and classes, outside functions the extractor
 //! knows (`os.path.join`, `pathlib.Path`, ...), and methods.
 
+use std::collections::{HashMap, HashSet};
+
+use super::argparse_calls::call_anchor;
+use super::builtins::{apply_mutation, builtin, const_method, dedent, is_mutation};
 use super::{
-    CallArgs, ClassId, Const, Flow, Func, HashMap, HashSet, Interp, MAX_CALL_DEPTH, Ranged, Scope,
-    Severity, TextRange, Value, ast, builtin, call_anchor, const_method, dedent, mutate, path_join,
+    CallArgs, ClassId, Const, Flow, Func, Interp, MAX_CALL_DEPTH, Names, Scope, Value, ast,
 };
+use crate::argparse::value::{path_join, string};
+use crate::parameter::Severity;
+use crate::python::{Ranged, TextRange};
 
 impl<'a> Interp<'a> {
-    // ---- calls -------------------------------------------------------------------------------
-
     pub(super) fn eval_args(&mut self, arguments: &'a ast::Arguments) -> CallArgs<'a> {
         let mut args = CallArgs {
             positional: Vec::new(),
@@ -16,7 +20,8 @@ impl<'a> Interp<'a> {
         };
         for a in &arguments.args {
             if let ast::Expr::Starred(s) = a {
-                match self.eval(&s.value).items() {
+                let v = self.eval(&s.value);
+                match v.items(&self.budget) {
                     Some(items) => args.positional.extend(items.into_iter().map(|v| (v, None))),
                     None => args.positional.push((Value::Unknown, Some(a))),
                 }
@@ -29,11 +34,11 @@ impl<'a> Interp<'a> {
             let v = self.eval(&k.value);
             match &k.arg {
                 Some(name) => args.keywords.push((name.id.to_string(), v, Some(&k.value))),
-                None => match v.dict_entries() {
+                None => match v.dict_entries(&self.budget) {
                     Some(entries) => {
                         for (key, value) in entries {
-                            if let Some(Const::Str(key)) = key.to_const() {
-                                args.keywords.push((key, value, None));
+                            if let Value::Const(Const::Str(key)) = key {
+                                args.keywords.push((key.to_string(), value, None));
                             }
                         }
                     }
@@ -50,15 +55,19 @@ impl<'a> Interp<'a> {
         let callee = self.eval(&call.func);
         let args = self.eval_args(&call.arguments);
         let range = call.range();
-        // In-place mutation of a named container (`FLAGS.append(...)`).
+        // In-place change of a named container (`FLAGS.append(...)`).
         if let (Value::Method(recv, method), ast::Expr::Attribute(attr)) = (&callee, &*call.func)
             && let ast::Expr::Name(n) = &*attr.value
-            && let Some(updated) = mutate(recv, method, &args)
+            && is_mutation(recv, method)
         {
-            self.rebind(n.id.as_str(), updated);
+            let method = method.clone();
+            drop(callee);
+            self.change(n.id.as_str(), |value, budget| {
+                apply_mutation(value, &method, &args, budget)
+            });
             return Value::Const(Const::None);
         }
-        self.anchor = call_anchor(call, &self.modules[self.module()].src.text);
+        self.anchor = call_anchor(call, self.modules.source_text(self.module()));
         self.call(callee, args, range)
     }
 
@@ -73,17 +82,17 @@ impl<'a> Interp<'a> {
                 self.call_function(f, args.positional, &args.keywords, Some(range))
             }
             Value::Bound(this, f) => {
-                let mut positional = vec![(*this, None)];
+                let mut positional = vec![((*this).clone(), None)];
                 positional.extend(args.positional);
                 self.call_function(f, positional, &args.keywords, Some(range))
             }
             Value::Class(c) => self.instantiate(c, args, range),
-            Value::Builtin(name) => builtin(name, &args).unwrap_or(Value::Unknown),
+            Value::Builtin(name) => builtin(name, &args, &self.budget).unwrap_or(Value::Unknown),
             Value::External(name) => self.call_external(&name, &args, range),
             Value::Method(recv, name) => self.call_method(&recv, &name, &args, range),
             _ => {
                 if args.any_parser() {
-                    self.report(Severity::Warning, "unresolved-helper", range, format!("cannot follow `{}`, which receives a parser; arguments it adds are missing", self.excerpt(range)));
+                    self.unresolved_helper(range, None);
                 }
                 Value::Unknown
             }
@@ -109,11 +118,17 @@ impl<'a> Interp<'a> {
             return Value::Unknown;
         }
         self.called.insert(std::ptr::from_ref(f.def));
+        // The arguments carry what influenced the call; each parameter is bound with it.
+        let caller_flow = self.findings.take_flow();
+        self.findings.read(&caller_flow);
         let params = &f.def.parameters;
-        let mut locals = HashMap::new();
+        let mut locals = Names::default();
         let mut positional = positional.into_iter().map(|(v, _)| v);
         // Defaults are evaluated in the function's module.
         self.frames.push(Scope::Module(f.module));
+        let bind = |interp: &mut Self, locals: &mut Names<'a>, name: &str, v: Value<'a>| {
+            locals.set(name, v, interp.findings.flow());
+        };
         for p in params.posonlyargs.iter().chain(&params.args) {
             let name = p.parameter.name.id.as_str();
             let v = positional
@@ -126,13 +141,11 @@ impl<'a> Interp<'a> {
                 })
                 .or_else(|| p.default.as_ref().map(|d| self.eval(d)))
                 .unwrap_or(Value::Unknown);
-            locals.insert(name.to_owned(), v);
+            bind(self, &mut locals, name, v);
         }
         if let Some(var) = &params.vararg {
-            locals.insert(
-                var.name.id.to_string(),
-                Value::seq(positional.collect(), true),
-            );
+            let rest = Value::seq(positional.collect(), true, &self.budget);
+            bind(self, &mut locals, var.name.id.as_str(), rest);
         }
         for p in &params.kwonlyargs {
             let name = p.parameter.name.id.as_str();
@@ -142,7 +155,7 @@ impl<'a> Interp<'a> {
                 .map(|(_, v, _)| v.clone())
                 .or_else(|| p.default.as_ref().map(|d| self.eval(d)))
                 .unwrap_or(Value::Unknown);
-            locals.insert(name.to_owned(), v);
+            bind(self, &mut locals, name, v);
         }
         if let Some(kw) = &params.kwarg {
             let named: HashSet<&str> = params
@@ -155,9 +168,10 @@ impl<'a> Interp<'a> {
             let rest = keywords
                 .iter()
                 .filter(|(k, ..)| !named.contains(k.as_str()))
-                .map(|(k, v, _)| (Value::Const(Const::Str(k.clone())), v.clone()))
+                .map(|(k, v, _)| (Value::str(k), v.clone()))
                 .collect();
-            locals.insert(kw.name.id.to_string(), Value::dict(rest));
+            let rest = Value::dict(rest, &self.budget);
+            bind(self, &mut locals, kw.name.id.as_str(), rest);
         }
         self.frames.pop();
         self.frames.push(Scope::Function {
@@ -168,6 +182,8 @@ impl<'a> Interp<'a> {
         let flow = self.exec_block(&f.def.body);
         self.call_depth -= 1;
         self.frames.pop();
+        // What the return statement read reaches the caller with the value.
+        self.findings.restore_flow(caller_flow);
         match flow {
             Flow::Return(v) => {
                 if let Value::Parser(p) = v {
@@ -179,12 +195,7 @@ impl<'a> Interp<'a> {
         }
     }
 
-    pub(super) fn instantiate(
-        &mut self,
-        class: ClassId,
-        args: CallArgs<'a>,
-        range: TextRange,
-    ) -> Value<'a> {
+    fn instantiate(&mut self, class: ClassId, args: CallArgs<'a>, range: TextRange) -> Value<'a> {
         // A subclass of ArgumentParser builds a parser from the same keywords.
         // Its `__init__` runs with `self` as that parser, so arguments it adds are kept; the
         // `super().__init__(...)` inside is approximated by the call's own keywords.
@@ -209,39 +220,32 @@ impl<'a> Interp<'a> {
         Value::Instance(id)
     }
 
-    pub(super) fn class_has_external_base(&self, class: ClassId, name: &str) -> bool {
+    fn class_has_external_base(&self, class: ClassId, name: &str) -> bool {
+        // Bases are classes defined before this one, so the walk ends.
         self.classes[class].bases.iter().any(|b| match b {
-            Value::External(n) => n == name,
-            Value::Class(c) => self.class_has_external_base(*c, name),
+            Value::External(n) => &**n == name,
+            Value::Class(c) if *c < class => self.class_has_external_base(*c, name),
             _ => false,
         })
     }
 
-    pub(super) fn call_external(
-        &mut self,
-        name: &str,
-        args: &CallArgs<'a>,
-        range: TextRange,
-    ) -> Value<'a> {
-        let str_arg = |i: usize| {
-            args.positional
-                .get(i)
-                .and_then(|(v, _)| v.to_const())
-                .and_then(|c| match c {
-                    Const::Str(s) | Const::Path(s) => Some(s),
-                    _ => None,
-                })
+    fn call_external(&mut self, name: &str, args: &CallArgs<'a>, range: TextRange) -> Value<'a> {
+        let budget = &self.budget;
+        let str_arg = |i: usize| match args.positional.get(i).map(|(v, _)| v) {
+            Some(Value::Const(Const::Str(s) | Const::Path(s))) => Some(s.clone()),
+            _ => None,
         };
+        let text = |s: String| string(s, budget).map_or(Value::Unknown, Value::Const);
         match name {
             "argparse.ArgumentParser" => self.new_parser(args, range, None),
             "argparse.FileType" => Value::FileType,
             "os.environ.get" | "os.getenv" => {
-                let key = str_arg(0).unwrap_or_else(|| "?".into());
+                let key = str_arg(0).map_or_else(|| "?".to_owned(), |k| k.to_string());
                 let default = args
                     .get(1, "default")
                     .cloned()
                     .unwrap_or(Value::Const(Const::None));
-                self.report(
+                self.note(
                     Severity::Info,
                     "env-default",
                     range,
@@ -252,36 +256,37 @@ impl<'a> Interp<'a> {
                 );
                 default
             }
-            "os.path.join" => {
-                let parts: Option<Vec<String>> = (0..args.positional.len()).map(str_arg).collect();
-                parts.map_or(Value::Unknown, |p| {
-                    Value::Const(Const::Str(
-                        p.iter().fold(String::new(), |acc, x| path_join(&acc, x)),
-                    ))
-                })
+            "os.path.join"
+            | "pathlib.Path"
+            | "pathlib.PurePath"
+            | "pathlib.PosixPath"
+            | "pathlib.PurePosixPath" => {
+                let parts: Option<Vec<_>> = (0..args.positional.len()).map(str_arg).collect();
+                let Some(parts) = parts else {
+                    return Value::Unknown;
+                };
+                let len = parts.iter().map(|p| p.len() + 1).sum();
+                if budget.value(len).is_none() {
+                    return Value::Unknown;
+                }
+                let joined = parts
+                    .iter()
+                    .fold(String::new(), |acc, x| path_join(&acc, x));
+                if name == "os.path.join" {
+                    Value::str(&joined)
+                } else if joined.is_empty() {
+                    Value::Const(Const::Path(".".into()))
+                } else {
+                    Value::Const(Const::Path(joined.into()))
+                }
             }
             "os.path.basename" => str_arg(0).map_or(Value::Unknown, |s| {
-                Value::Const(Const::Str(s.rsplit('/').next().unwrap_or("").to_owned()))
+                Value::str(s.rsplit('/').next().unwrap_or(""))
             }),
             "os.path.dirname" => str_arg(0).map_or(Value::Unknown, |s| {
-                Value::Const(Const::Str(
-                    s.rfind('/').map_or(String::new(), |i| s[..i].to_owned()),
-                ))
+                Value::str(s.rfind('/').map_or("", |i| &s[..i]))
             }),
-            "pathlib.Path" | "pathlib.PurePath" | "pathlib.PosixPath" | "pathlib.PurePosixPath" => {
-                let parts: Option<Vec<String>> = (0..args.positional.len()).map(str_arg).collect();
-                parts.map_or(Value::Unknown, |p| {
-                    let joined = p.iter().fold(String::new(), |acc, x| path_join(&acc, x));
-                    Value::Const(Const::Path(if joined.is_empty() {
-                        ".".into()
-                    } else {
-                        joined
-                    }))
-                })
-            }
-            "textwrap.dedent" => {
-                str_arg(0).map_or(Value::Unknown, |s| Value::Const(Const::Str(dedent(&s))))
-            }
+            "textwrap.dedent" => str_arg(0).map_or(Value::Unknown, |s| text(dedent(&s))),
             // `partial(f, ...)` is named after the function it wraps.
             "functools.partial" => args
                 .positional
@@ -289,14 +294,14 @@ impl<'a> Interp<'a> {
                 .map_or(Value::Unknown, |(v, _)| v.clone()),
             _ => {
                 if args.any_parser() {
-                    self.report(Severity::Warning, "unresolved-helper", range, format!("cannot follow `{name}`, which receives a parser; arguments it adds are missing"));
+                    self.unresolved_helper(range, Some(name));
                 }
                 Value::Unknown
             }
         }
     }
 
-    pub(super) fn call_method(
+    fn call_method(
         &mut self,
         recv: &Value<'a>,
         name: &str,
@@ -311,46 +316,32 @@ impl<'a> Interp<'a> {
                 self.parser_method(parser, Some(&(*g, title)), name, args, range)
             }
             (Value::Subparsers(parent, action), "add_parser") => {
-                let Some(Const::Str(cmd)) = args.get(0, "name").and_then(Value::to_const) else {
-                    self.report(
-                        Severity::Warning,
-                        "dynamic-subcommand",
-                        range,
-                        "cannot evaluate the sub-command's name".into(),
-                    );
-                    return Value::Unknown;
-                };
-                let path = match &self.model.parsers[*parent].subcommand {
-                    Some(parent_path) => format!("{parent_path} {cmd}"),
-                    None => cmd.clone(),
-                };
-                let (parent, action) = (*parent, *action);
-                let child = self.new_parser(args, range, Some(path));
-                if let Value::Parser(child_id) = child {
-                    let mut names = vec![cmd];
-                    if let Some(aliases) = args.keyword("aliases").and_then(Value::items) {
-                        names.extend(
-                            aliases
-                                .iter()
-                                .filter_map(|a| a.to_const()?.as_str().map(str::to_owned)),
-                        );
-                    }
-                    for n in names {
-                        self.model.actions[action].subparsers.push((n, child_id));
-                    }
-                }
-                let _ = parent;
-                child
+                self.add_parser(*parent, *action, args, range)
             }
             (Value::Const(_) | Value::List(_) | Value::Dict(_) | Value::Tuple(_), _) => {
-                const_method(recv, name, args).unwrap_or(Value::Unknown)
+                const_method(recv, name, args, &self.budget).unwrap_or(Value::Unknown)
             }
             _ => {
                 if args.any_parser() {
-                    self.report(Severity::Warning, "unresolved-helper", range, format!("cannot follow `{}`, which receives a parser; arguments it adds are missing", self.excerpt(range)));
+                    self.unresolved_helper(range, None);
                 }
                 Value::Unknown
             }
         }
+    }
+
+    /// A call that receives a parser and cannot be followed: the arguments it adds are
+    /// missing, and whatever made the callee unknown (an import that failed) matters.
+    fn unresolved_helper(&mut self, range: TextRange, name: Option<&str>) {
+        self.findings.use_flow();
+        let callee = name.map_or_else(|| self.excerpt(range), str::to_owned);
+        self.report(
+            Severity::Warning,
+            "unresolved-helper",
+            range,
+            format!(
+                "cannot follow `{callee}`, which receives a parser; arguments it adds are missing"
+            ),
+        );
     }
 }

@@ -4,112 +4,44 @@
 //! It stops where `CPython`'s argparse would hand control back to the program: at the first
 //! `parse_args` (a `parse_known_args` pre-parser lets it continue). Anything it cannot know is
 //! `Value::Unknown`, and what that hides from the parameters is reported as a diagnostic.
+//!
+//! The script is untrusted, so one extraction has a [`Budget`] of work and memory that every
+//! statement, expression and value charges; when it is spent the extraction stops with a
+//! `too-complex` diagnostic and keeps what it found. Modules the script imports from the
+//! repository are evaluated on demand (see `modules`), one statement at a time as far as the
+//! names the parsers need.
 
 mod argparse_calls;
 mod builtins;
 mod calls;
 mod expressions;
+mod findings;
 mod modules;
 mod names;
+mod plan;
 mod statements;
 
-use argparse_calls::call_anchor;
-use builtins::{
-    builtin, compare_consts, const_method, dedent, dedup_keys, external_attr, mutate, path_attr,
-    subscript, target_names,
-};
-use expressions::binary;
-
 use std::collections::{HashMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 use typed_arena::Arena;
 
-use super::model::{ArgSpec, GroupId, Model, ParserConfig, ParserId, SUPPRESS, Slot};
-use super::value::{BinOp, Const, MAX_ITEMS, format_spec, path_join};
+use super::model::{GroupId, Model, ParserId};
+use super::value::{Budget, Const, Dict, Key, Nested, Seq, seq};
 use super::{Error, Extraction, Options};
 use crate::parameter::{Diagnostic, Severity};
-use crate::python::{ParsedModule, Ranged, TextRange, ast, parse_module, with_stack_for};
+use crate::python::{TextRange, ast, with_stack_for};
+use findings::{Findings, Taint};
+use modules::{Loader, SourceModule};
 
 /// Deeper expressions than this are not evaluated (`CPython` refuses far shallower ones).
 const MAX_EVAL_DEPTH: usize = 400;
 /// Nested calls into the script's own functions.
 const MAX_CALL_DEPTH: usize = 40;
-/// Iterations of one loop, and statements executed in all, before we give up on a script.
-const MAX_LOOP_ITERATIONS: usize = 10_000;
-const MAX_STEPS: usize = 2_000_000;
-/// Helper modules larger than this are not read.
-const MAX_MODULE_BYTES: u64 = 4 << 20;
 
 type ModId = usize;
 type ClassId = usize;
 type InstId = usize;
-
-/// The names `from argparse import *` binds.
-const ARGPARSE_NAMES: &[&str] = &[
-    "ArgumentParser",
-    "Action",
-    "BooleanOptionalAction",
-    "FileType",
-    "Namespace",
-    "SUPPRESS",
-    "OPTIONAL",
-    "ZERO_OR_MORE",
-    "ONE_OR_MORE",
-    "REMAINDER",
-    "PARSER",
-    "HelpFormatter",
-    "RawDescriptionHelpFormatter",
-    "RawTextHelpFormatter",
-    "ArgumentDefaultsHelpFormatter",
-    "MetavarTypeHelpFormatter",
-    "ArgumentError",
-    "ArgumentTypeError",
-];
-
-const BUILTINS: &[&str] = &[
-    "int",
-    "float",
-    "str",
-    "bool",
-    "list",
-    "tuple",
-    "dict",
-    "set",
-    "len",
-    "range",
-    "sorted",
-    "min",
-    "max",
-    "abs",
-    "round",
-    "type",
-    "zip",
-    "enumerate",
-    "reversed",
-    "open",
-    "complex",
-    "print",
-    "isinstance",
-    "getattr",
-    "hasattr",
-    "super",
-    "frozenset",
-    "sum",
-    "any",
-    "all",
-];
-
-struct SourceModule {
-    /// Shown in diagnostics about helper modules (relative to the repository).
-    display: Option<String>,
-    path: Option<PathBuf>,
-    text: String,
-    parsed: ParsedModule,
-    /// The dotted name (`__main__` for the script itself) and the package it is in.
-    name: String,
-    package: Vec<String>,
-}
 
 #[derive(Clone, Copy)]
 enum FuncKind {
@@ -125,23 +57,28 @@ struct Func<'a> {
     kind: FuncKind,
 }
 
+/// What a name can hold while the script runs. Containers share their items, so copying a
+/// value is cheap whatever its size.
 #[derive(Clone)]
 enum Value<'a> {
     Const(Const),
     Unknown,
     /// Something outside the repository, by dotted name (`argparse.ArgumentParser`, `torch`).
-    External(String),
+    External(Rc<str>),
     Module(ModId),
+    /// A name imported from a repository module, evaluated when it is first read (only ever
+    /// held by a binding; reading a name gives its value).
+    Import(ModId, Rc<str>),
     Function(Func<'a>),
     Lambda,
     Builtin(&'static str),
     Class(ClassId),
     Instance(InstId),
     /// A function bound to its first argument (`self` or `cls`).
-    Bound(Box<Value<'a>>, Func<'a>),
-    List(Vec<Value<'a>>),
-    Tuple(Vec<Value<'a>>),
-    Dict(Vec<(Value<'a>, Value<'a>)>),
+    Bound(Rc<Value<'a>>, Func<'a>),
+    List(Rc<Seq<Value<'a>>>),
+    Tuple(Rc<Seq<Value<'a>>>),
+    Dict(Rc<Seq<(Value<'a>, Value<'a>)>>),
     Parser(ParserId),
     Group(GroupId),
     Subparsers(ParserId, usize),
@@ -149,71 +86,159 @@ enum Value<'a> {
     Namespace(ParserId),
     FileType,
     /// `receiver.name`, waiting to be called.
-    Method(Box<Value<'a>>, String),
+    Method(Rc<Value<'a>>, Rc<str>),
+}
+
+impl Nested for Value<'_> {
+    fn depth(&self) -> u16 {
+        match self {
+            Value::Const(c) => c.depth(),
+            Value::List(v) | Value::Tuple(v) => v.depth(),
+            Value::Dict(v) => v.depth(),
+            _ => 0,
+        }
+    }
+
+    fn size(&self) -> usize {
+        match self {
+            Value::Const(c) => c.size(),
+            Value::List(v) | Value::Tuple(v) => v.size(),
+            Value::Dict(v) => v.size(),
+            _ => 16,
+        }
+    }
+}
+
+impl Nested for (Value<'_>, Value<'_>) {
+    fn depth(&self) -> u16 {
+        self.0.depth().max(self.1.depth())
+    }
+
+    fn size(&self) -> usize {
+        self.0.size().saturating_add(self.1.size())
+    }
 }
 
 impl<'a> Value<'a> {
-    fn to_const(&self) -> Option<Const> {
+    fn str(text: &str) -> Self {
+        Value::Const(Const::str(text))
+    }
+
+    fn to_const(&self, budget: &Budget) -> Option<Const> {
         match self {
             Value::Const(c) => Some(c.clone()),
-            Value::List(v) => v
-                .iter()
-                .map(Value::to_const)
-                .collect::<Option<_>>()
-                .map(Const::List),
-            Value::Tuple(v) => v
-                .iter()
-                .map(Value::to_const)
-                .collect::<Option<_>>()
-                .map(Const::Tuple),
-            Value::Dict(v) => v
-                .iter()
-                .map(|(k, x)| Some((k.to_const()?, x.to_const()?)))
-                .collect::<Option<_>>()
-                .map(Const::Dict),
+            Value::List(v) | Value::Tuple(v) => {
+                let items = v
+                    .iter()
+                    .map(|x| x.to_const(budget))
+                    .collect::<Option<Vec<_>>>()?;
+                if matches!(self, Value::List(_)) {
+                    Const::list(items, budget)
+                } else {
+                    Const::tuple(items, budget)
+                }
+            }
+            Value::Dict(v) => {
+                let entries = v
+                    .iter()
+                    .map(|(k, x)| Some((k.to_const(budget)?, x.to_const(budget)?)))
+                    .collect::<Option<Vec<_>>>()?;
+                Dict::from_entries(entries, budget).map(|d| Const::Dict(Rc::new(d)))
+            }
             _ => None,
         }
     }
 
-    fn from_const(c: Const) -> Self {
-        Value::Const(c)
+    /// A list or tuple: a constant when all its items are; unknown past the budget.
+    fn seq(items: Vec<Value<'a>>, tuple: bool, budget: &Budget) -> Self {
+        if let Some(consts) = items
+            .iter()
+            .map(|v| match v {
+                Value::Const(c) => Some(c.clone()),
+                _ => None,
+            })
+            .collect::<Option<Vec<_>>>()
+        {
+            let c = if tuple {
+                Const::tuple(consts, budget)
+            } else {
+                Const::list(consts, budget)
+            };
+            return c.map_or(Value::Unknown, Value::Const);
+        }
+        match seq(items, budget) {
+            Some(s) if tuple => Value::Tuple(s),
+            Some(s) => Value::List(s),
+            None => Value::Unknown,
+        }
     }
 
-    /// A list or tuple literal: a constant when all its items are.
-    fn seq(items: Vec<Value<'a>>, tuple: bool) -> Self {
-        let v = if tuple {
-            Value::Tuple(items)
-        } else {
-            Value::List(items)
-        };
-        v.to_const().map_or(v, Value::Const)
-    }
-
-    fn dict(items: Vec<(Value<'a>, Value<'a>)>) -> Self {
-        let v = Value::Dict(items);
-        v.to_const().map_or(v, Value::Const)
+    /// A dict: a constant when its keys and values are; a repeated key keeps its first
+    /// position and its last value, as in Python.
+    fn dict(entries: Vec<(Value<'a>, Value<'a>)>, budget: &Budget) -> Self {
+        let consts: Option<Vec<(Const, Const)>> = entries
+            .iter()
+            .map(|(k, v)| match (k, v) {
+                (Value::Const(k), Value::Const(v)) => Some((k.clone(), v.clone())),
+                _ => None,
+            })
+            .collect();
+        if let Some(consts) = consts {
+            return Dict::from_entries(consts, budget)
+                .map_or(Value::Unknown, |d| Value::Const(Const::Dict(Rc::new(d))));
+        }
+        // Not all constant: keys that are constants are still de-duplicated.
+        let mut out: Vec<(Value<'a>, Value<'a>)> = Vec::with_capacity(entries.len());
+        let mut at: HashMap<Key, usize> = HashMap::new();
+        for (k, v) in entries {
+            let key = match &k {
+                Value::Const(c) => Key::new(c.clone()),
+                _ => None,
+            };
+            if let Some(&i) = key.as_ref().and_then(|key| at.get(key)) {
+                out[i].1 = v;
+            } else {
+                if let Some(key) = key {
+                    at.insert(key, out.len());
+                }
+                out.push((k, v));
+            }
+        }
+        seq(out, budget).map_or(Value::Unknown, Value::Dict)
     }
 
     /// The items `for x in value` would see.
-    fn items(&self) -> Option<Vec<Value<'a>>> {
+    fn items(&self, budget: &Budget) -> Option<Vec<Value<'a>>> {
         match self {
             Value::Const(c) => c
-                .iter_items()
+                .iter_items(budget)
                 .map(|v| v.into_iter().map(Value::Const).collect()),
-            Value::List(v) | Value::Tuple(v) => Some(v.clone()),
-            Value::Dict(v) => Some(v.iter().map(|(k, _)| k.clone()).collect()),
+            Value::List(v) | Value::Tuple(v) => {
+                budget.step(v.len())?;
+                Some(v.to_vec())
+            }
+            Value::Dict(v) => {
+                budget.step(v.len())?;
+                Some(v.iter().map(|(k, _)| k.clone()).collect())
+            }
             _ => None,
         }
     }
 
-    fn dict_entries(&self) -> Option<Vec<(Value<'a>, Value<'a>)>> {
+    fn dict_entries(&self, budget: &Budget) -> Option<Vec<(Value<'a>, Value<'a>)>> {
         match self {
-            Value::Const(Const::Dict(v)) => Some(
-                v.iter()
-                    .map(|(k, x)| (Value::Const(k.clone()), Value::Const(x.clone())))
-                    .collect(),
-            ),
-            Value::Dict(v) => Some(v.clone()),
+            Value::Const(Const::Dict(d)) => {
+                budget.step(d.len())?;
+                Some(
+                    d.iter()
+                        .map(|(k, x)| (Value::Const(k.clone()), Value::Const(x.clone())))
+                        .collect(),
+                )
+            }
+            Value::Dict(v) => {
+                budget.step(v.len())?;
+                Some(v.to_vec())
+            }
             _ => None,
         }
     }
@@ -223,7 +248,7 @@ impl<'a> Value<'a> {
             Value::Const(c) => Some(c.truthy()),
             Value::List(v) | Value::Tuple(v) => Some(!v.is_empty()),
             Value::Dict(v) => Some(!v.is_empty()),
-            Value::Unknown | Value::External(_) | Value::Namespace(_) => None,
+            Value::Unknown | Value::External(_) | Value::Namespace(_) | Value::Import(..) => None,
             _ => Some(true),
         }
     }
@@ -244,16 +269,36 @@ enum Flow<'a> {
     Continue,
 }
 
+/// Names and what influenced them (see `findings`).
+#[derive(Default)]
+struct Names<'a> {
+    values: HashMap<String, Value<'a>>,
+    taints: HashMap<String, Taint>,
+}
+
+impl<'a> Names<'a> {
+    fn get(&self, name: &str) -> Option<(&Value<'a>, Option<&Taint>)> {
+        self.values.get(name).map(|v| (v, self.taints.get(name)))
+    }
+
+    fn set(&mut self, name: &str, value: Value<'a>, taint: &Taint) {
+        self.values.insert(name.to_owned(), value);
+        if taint.is_empty() {
+            self.taints.remove(name);
+        } else {
+            self.taints.insert(name.to_owned(), taint.clone());
+        }
+    }
+
+    fn contains(&self, name: &str) -> bool {
+        self.values.contains_key(name)
+    }
+}
+
 enum Scope<'a> {
     Module(ModId),
-    Function {
-        module: ModId,
-        locals: HashMap<String, Value<'a>>,
-    },
-    Class {
-        module: ModId,
-        class: ClassId,
-    },
+    Function { module: ModId, locals: Names<'a> },
+    Class { module: ModId, class: ClassId },
 }
 
 impl Scope<'_> {
@@ -272,107 +317,72 @@ struct ClassState<'a> {
     bases: Vec<Value<'a>>,
 }
 
-struct ModState<'a> {
-    src: &'a SourceModule,
-    globals: HashMap<String, Value<'a>>,
-}
-
 struct Interp<'a> {
-    arena: &'a Arena<SourceModule>,
-    modules: Vec<ModState<'a>>,
-    by_path: HashMap<PathBuf, Option<ModId>>,
-    repo: Option<PathBuf>,
-    canonical_repo: Option<PathBuf>,
-    roots: Vec<PathBuf>,
+    modules: Loader<'a>,
     classes: Vec<ClassState<'a>>,
     instances: Vec<(ClassId, HashMap<String, Value<'a>>)>,
     model: Model,
+    /// The parsers whose parse call the program reached, in order.
     parse_calls: Vec<ParserId>,
+    /// Parsers the script's functions returned.
     returned_parsers: Vec<ParserId>,
-    diagnostics: Vec<Diagnostic>,
-    reported: HashSet<(ModId, u32, &'static str)>,
-    called: HashSet<*const ast::StmtFunctionDef>,
+    findings: Findings,
     frames: Vec<Scope<'a>>,
+    called: HashSet<*const ast::StmtFunctionDef>,
+    budget: Budget,
+    /// The program handed control to argparse (or the budget is spent): stop evaluating.
     stopped: bool,
     /// Where the call being made is reported: `CPython`'s position for it.
     anchor: TextRange,
     depth: usize,
     call_depth: usize,
-    steps: usize,
 }
 
 pub(crate) fn run(source: &str, options: &Options) -> Result<Extraction, Error> {
     with_stack_for(source.len(), || {
         let parsed = crate::source::parse(source, options.path.as_deref())?;
         let arena = Arena::new();
-        let entry = arena.alloc(SourceModule {
-            display: None,
-            path: options.path.clone(),
-            text: source.to_owned(),
-            parsed,
-            name: "__main__".into(),
-            package: Vec::new(),
-        });
-        let mut interp = Interp::new(&arena, options);
-        Ok(interp.run_entry(entry))
+        let (extraction, read) = {
+            let entry = arena.alloc(SourceModule::entry(source, parsed));
+            let mut interp = Interp::new(&arena, options);
+            let extraction = interp.run_entry(entry, options.verbose);
+            (extraction, interp.modules.bytes_read())
+        };
+        // Syntax trees are dropped recursively, so the modules read need a stack of their own
+        // size, which the script's may not be.
+        with_stack_for(read, move || drop(arena));
+        Ok(extraction)
     })
-}
-
-fn canonical(path: &Path) -> PathBuf {
-    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
 impl<'a> Interp<'a> {
     fn new(arena: &'a Arena<SourceModule>, options: &Options) -> Self {
-        // Absolute but not canonical: resolving symlinks costs a system call per path
-        // component, so it waits until an import really finds a file (see `canonical_repo`).
-        let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
-        let script_dir = options.path.as_deref().and_then(Path::parent).map(|p| {
-            absolute(if p.as_os_str().is_empty() {
-                Path::new(".")
-            } else {
-                p
-            })
-        });
-        let repo = options
-            .repo
-            .as_deref()
-            .map(absolute)
-            .or_else(|| script_dir.clone());
-        // Python puts the script's folder first on sys.path; the repository root comes next
-        // so that `from utils.args import ...` works for scripts in subfolders.
-        let mut roots: Vec<PathBuf> = script_dir.into_iter().chain(repo.clone()).collect();
-        roots.dedup();
         Self {
-            arena,
-            modules: Vec::new(),
-            by_path: HashMap::new(),
-            repo,
-            canonical_repo: None,
-            roots,
+            modules: Loader::new(arena, options),
             classes: Vec::new(),
             instances: Vec::new(),
             model: Model::default(),
             parse_calls: Vec::new(),
             returned_parsers: Vec::new(),
-            diagnostics: Vec::new(),
-            reported: HashSet::new(),
-            called: HashSet::new(),
+            findings: Findings::default(),
             frames: Vec::new(),
+            called: HashSet::new(),
+            budget: Budget::default(),
             stopped: false,
             anchor: TextRange::default(),
             depth: 0,
             call_depth: 0,
-            steps: 0,
         }
     }
 
-    fn run_entry(&mut self, entry: &'a SourceModule) -> Extraction {
-        let id = self.add_module(entry);
-        self.exec_module(id);
+    fn run_entry(&mut self, entry: &'a SourceModule, verbose: bool) -> Extraction {
+        let id = self.modules.add_entry(entry);
+        self.frames.push(Scope::Module(id));
+        let _ = self.exec_block(entry.parsed.body());
+        self.frames.pop();
         let chosen = self.choose_parser();
         let parameters = chosen.map(|p| self.model.parameters(p)).unwrap_or_default();
-        let mut diagnostics = std::mem::take(&mut self.diagnostics);
+        let mut diagnostics = std::mem::take(&mut self.findings).into_diagnostics(verbose);
         for p in &parameters {
             if p.python_type.as_deref() == Some("bool") {
                 diagnostics.push(Diagnostic {
@@ -403,11 +413,16 @@ impl<'a> Interp<'a> {
         }
         // Nothing called parse_args at module level: try the functions nobody called, the way
         // a `get_parser()` meant for another entry point would be used.
-        self.stopped = false;
-        let entry = self.modules[0].src;
+        if !self.budget.exhausted() {
+            self.stopped = false;
+        }
+        let entry = self.modules.entry();
         for stmt in entry.parsed.body() {
             if let ast::Stmt::FunctionDef(def) = stmt {
-                if self.called.contains(&std::ptr::from_ref(def)) || !self.parse_calls.is_empty() {
+                if self.called.contains(&std::ptr::from_ref(def))
+                    || !self.parse_calls.is_empty()
+                    || self.budget.exhausted()
+                {
                     continue;
                 }
                 let f = Func {
@@ -416,7 +431,7 @@ impl<'a> Interp<'a> {
                     kind: FuncKind::Plain,
                 };
                 self.call_function(f, Vec::new(), &[], None);
-                self.stopped = false;
+                self.stopped = self.budget.exhausted();
             }
         }
         let chosen = self
@@ -429,79 +444,48 @@ impl<'a> Interp<'a> {
                     .filter(|&p| self.model.parsers[p].subcommand.is_none())
                     .max_by_key(|&p| self.model.parsers[p].actions.len())
             });
-        let (line, column) = (1, 1);
         match chosen {
-            None => self.diagnostics.push(Diagnostic {
-                severity: Severity::Warning,
-                code: "no-parser".into(),
-                message: "no argparse parser found in the script".into(),
-                line,
-                column,
-                file: None,
-            }),
-            Some(_) if self.parse_calls.is_empty() => self.diagnostics.push(Diagnostic {
-                severity: Severity::Info,
-                code: "no-parse-call".into(),
-                message: "the script never calls parse_args(); reporting the parser it builds"
-                    .into(),
-                line,
-                column,
-                file: None,
-            }),
+            None => self.findings.add_at_start(
+                Severity::Warning,
+                "no-parser",
+                "no argparse parser found in the script",
+            ),
+            Some(_) if self.parse_calls.is_empty() => self.findings.add_at_start(
+                Severity::Info,
+                "no-parse-call",
+                "the script never calls parse_args(); reporting the parser it builds",
+            ),
             Some(_) => {}
         }
         chosen
     }
 
-    fn add_module(&mut self, src: &'a SourceModule) -> ModId {
-        let mut globals = HashMap::new();
-        globals.insert(
-            "__name__".to_owned(),
-            Value::Const(Const::Str(src.name.clone())),
-        );
-        self.modules.push(ModState { src, globals });
-        self.modules.len() - 1
-    }
-
-    fn exec_module(&mut self, id: ModId) {
-        self.frames.push(Scope::Module(id));
-        let body = self.modules[id].src.parsed.body();
-        let _ = self.exec_block(body);
-        self.frames.pop();
-    }
-
-    // ---- diagnostics -------------------------------------------------------------------
+    // ---- positions and messages ----------------------------------------------------------
 
     fn module(&self) -> ModId {
         self.frames.last().map_or(0, Scope::module)
     }
 
     fn position(&self, module: ModId, range: TextRange) -> (usize, usize) {
-        let src = self.modules[module].src;
-        src.parsed
-            .lines()
-            .position(&src.text, range.start().to_usize())
+        self.modules.position(module, range)
     }
 
     /// Source text for a message: long expressions are shortened, the full text stays in
     /// `default_expr`.
     fn excerpt(&self, range: TextRange) -> String {
         const MAX: usize = 80;
-        let text = self.text(range);
+        let text = self.modules.text(self.module(), range);
         match text.char_indices().nth(MAX) {
             Some((end, _)) => format!("{}…", &text[..end]),
-            None => text,
+            None => text.to_owned(),
         }
     }
 
     fn text(&self, range: TextRange) -> String {
-        let src = self.modules[self.module()].src;
-        src.text
-            .get(range.start().to_usize()..range.end().to_usize())
-            .unwrap_or("")
-            .to_owned()
+        self.modules.text(self.module(), range).to_owned()
     }
 
+    /// Reports a problem that matters whatever it influences.
     fn report(
         &mut self,
         severity: Severity,
@@ -509,20 +493,49 @@ impl<'a> Interp<'a> {
         range: TextRange,
         message: String,
     ) {
+        self.say(severity, code, range, message, false);
+    }
+
+    /// Reports something that matters only if it reaches a parameter (an environment
+    /// variable's fallback, a helper that cannot be imported): it is kept when a value it
+    /// influenced is written into the parser, and otherwise shown only when verbose.
+    fn note(&mut self, severity: Severity, code: &'static str, range: TextRange, message: String) {
+        self.say(severity, code, range, message, true);
+    }
+
+    fn say(
+        &mut self,
+        severity: Severity,
+        code: &'static str,
+        range: TextRange,
+        message: String,
+        context: bool,
+    ) {
         let module = self.module();
-        // Loops and repeated calls reach the same code many times; say it once.
-        if !self.reported.insert((module, range.start().to_u32(), code)) {
-            return;
-        }
         let (line, column) = self.position(module, range);
-        self.diagnostics.push(Diagnostic {
+        let diagnostic = Diagnostic {
             severity,
             code: code.into(),
             message,
             line,
             column,
-            file: self.modules[module].src.display.clone(),
-        });
+            file: self.modules.display(module),
+        };
+        self.findings
+            .add((module, range.start().to_u32(), code), diagnostic, context);
+    }
+
+    /// Reports once that the budget ran out, and stops following the script.
+    fn out_of_budget(&mut self, range: TextRange) {
+        if !self.stopped {
+            self.report(
+                Severity::Warning,
+                "too-complex",
+                range,
+                "stopped following the script: it needs too much work or memory to evaluate".into(),
+            );
+        }
+        self.stopped = true;
     }
 }
 
@@ -533,10 +546,6 @@ struct CallArgs<'a> {
 }
 
 impl<'a> CallArgs<'a> {
-    fn values(&self) -> Vec<Value<'a>> {
-        self.positional.iter().map(|(v, _)| v.clone()).collect()
-    }
-
     fn keyword(&self, name: &str) -> Option<&Value<'a>> {
         self.keywords
             .iter()

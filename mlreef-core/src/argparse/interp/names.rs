@@ -1,29 +1,34 @@
 //! Scopes: looking names up, binding them, and assigning to targets (names, unpacking,
-//! attributes, subscripts).
+//! attributes, subscripts). A name remembers the taint of the statement that bound it (see
+//! `findings`), and reading it passes that taint on.
 
-use super::{BUILTINS, Interp, Scope, Value, ast};
+use std::rc::Rc;
+
+use super::builtins::{BUILTINS, set_item};
+use super::{Interp, Scope, Value, ast};
 
 impl<'a> Interp<'a> {
-    // ---- names ---------------------------------------------------------------------------
-
-    pub(super) fn lookup(&self, name: &str) -> Value<'a> {
-        if let Some(scope) = self.frames.last() {
-            match scope {
-                Scope::Function { locals, .. } => {
-                    if let Some(v) = locals.get(name) {
-                        return v.clone();
+    pub(super) fn lookup(&mut self, name: &str) -> Value<'a> {
+        match self.frames.last() {
+            Some(Scope::Function { locals, .. }) => {
+                if let Some((v, taint)) = locals.get(name) {
+                    let v = v.clone();
+                    if let Some(taint) = taint {
+                        let taint = taint.clone();
+                        self.findings.read(&taint);
                     }
+                    return v;
                 }
-                Scope::Class { class, .. } => {
-                    if let Some(v) = self.classes[*class].attrs.get(name) {
-                        return v.clone();
-                    }
-                }
-                Scope::Module(_) => {}
             }
+            Some(Scope::Class { class, .. }) => {
+                if let Some(v) = self.classes[*class].attrs.get(name) {
+                    return v.clone();
+                }
+            }
+            _ => {}
         }
-        if let Some(v) = self.modules[self.module()].globals.get(name) {
-            return v.clone();
+        if let Some(v) = self.global(self.module(), name) {
+            return v;
         }
         match name {
             "__file__" => Value::Unknown,
@@ -36,17 +41,14 @@ impl<'a> Interp<'a> {
 
     pub(super) fn bind(&mut self, name: &str, value: Value<'a>) {
         let module = self.module();
+        let taint = self.findings.flow().clone();
         match self.frames.last_mut() {
-            Some(Scope::Function { locals, .. }) => {
-                locals.insert(name.to_owned(), value);
-            }
+            Some(Scope::Function { locals, .. }) => locals.set(name, value, &taint),
             Some(Scope::Class { class, .. }) => {
                 let class = *class;
                 self.classes[class].attrs.insert(name.to_owned(), value);
             }
-            _ => {
-                self.modules[module].globals.insert(name.to_owned(), value);
-            }
+            _ => self.modules.names_mut(module).set(name, value, &taint),
         }
     }
 
@@ -54,19 +56,55 @@ impl<'a> Interp<'a> {
     /// from inside a function changes the global, as Python's objects would.
     pub(super) fn rebind(&mut self, name: &str, value: Value<'a>) {
         let module = self.module();
+        let taint = self.findings.flow().clone();
         match self.frames.last_mut() {
-            Some(Scope::Function { locals, .. }) if locals.contains_key(name) => {
-                locals.insert(name.to_owned(), value);
+            Some(Scope::Function { locals, .. }) if locals.contains(name) => {
+                locals.set(name, value, &taint);
             }
             Some(Scope::Class { class, .. }) if self.classes[*class].attrs.contains_key(name) => {
                 let class = *class;
                 self.classes[class].attrs.insert(name.to_owned(), value);
             }
-            _ if self.modules[module].globals.contains_key(name) => {
-                self.modules[module].globals.insert(name.to_owned(), value);
+            _ if self.modules.names_mut(module).contains(name) => {
+                self.modules.names_mut(module).set(name, value, &taint);
             }
             _ => self.bind(name, value),
         }
+    }
+
+    /// Changes the value of a name in place (`NAME.append(x)`, `NAME[k] = v`): the value is
+    /// taken out of its binding while `change` runs, so a container no one else holds is
+    /// changed without a copy. `change` gives `None` when it cannot model the change, and the
+    /// name then holds an unknown value.
+    pub(super) fn change(
+        &mut self,
+        name: &str,
+        change: impl FnOnce(Value<'a>, &super::Budget) -> Option<Value<'a>>,
+    ) {
+        // Reading it first evaluates it (an import, a module's statements) and passes its
+        // taint on.
+        let _ = self.lookup(name);
+        let module = self.module();
+        let slot = match self.frames.last_mut() {
+            Some(Scope::Function { locals, .. }) if locals.contains(name) => {
+                locals.values.get_mut(name)
+            }
+            Some(Scope::Class { class, .. }) => self.classes[*class].attrs.get_mut(name),
+            _ => None,
+        };
+        let current = match slot {
+            Some(slot) => std::mem::replace(slot, Value::Unknown),
+            None => self
+                .modules
+                .names_mut(module)
+                .values
+                .get_mut(name)
+                .map_or(Value::Unknown, |slot| {
+                    std::mem::replace(slot, Value::Unknown)
+                }),
+        };
+        let updated = change(current, &self.budget).unwrap_or(Value::Unknown);
+        self.rebind(name, updated);
     }
 
     pub(super) fn assign(&mut self, target: &'a ast::Expr, value: Value<'a>) {
@@ -74,7 +112,10 @@ impl<'a> Interp<'a> {
             ast::Expr::Name(n) => self.bind(n.id.as_str(), value),
             ast::Expr::Tuple(ast::ExprTuple { elts, .. })
             | ast::Expr::List(ast::ExprList { elts, .. }) => {
-                match value.items().filter(|items| items.len() == elts.len()) {
+                match value
+                    .items(&self.budget)
+                    .filter(|items| items.len() == elts.len())
+                {
                     Some(items) => {
                         for (t, v) in elts.iter().zip(items) {
                             self.assign(t, v);
@@ -90,19 +131,17 @@ impl<'a> Interp<'a> {
             ast::Expr::Starred(s) => self.assign(&s.value, Value::Unknown),
             ast::Expr::Attribute(attr) => {
                 let owner = self.eval(&attr.value);
+                let name = attr.attr.id.to_string();
                 match owner {
                     Value::Instance(i) => {
-                        self.instances[i].1.insert(attr.attr.id.to_string(), value);
+                        self.instances[i].1.insert(name, value);
                     }
                     Value::Class(c) => {
-                        self.classes[c]
-                            .attrs
-                            .insert(attr.attr.id.to_string(), value);
+                        self.classes[c].attrs.insert(name, value);
                     }
                     Value::Module(m) => {
-                        self.modules[m]
-                            .globals
-                            .insert(attr.attr.id.to_string(), value);
+                        let taint = self.findings.flow().clone();
+                        self.modules.names_mut(m).set(&name, value, &taint);
                     }
                     _ => {}
                 }
@@ -110,23 +149,20 @@ impl<'a> Interp<'a> {
             ast::Expr::Subscript(sub) => {
                 // `CONFIG["lr"] = 0.1` changes what later reads of CONFIG see.
                 if let ast::Expr::Name(n) = &*sub.value {
-                    let container = self.lookup(n.id.as_str());
                     let key = self.eval(&sub.slice);
-                    let updated = match container.dict_entries() {
-                        Some(mut entries) if key.to_const().is_some() => {
-                            let k = key.to_const();
-                            match entries.iter_mut().find(|(x, _)| x.to_const() == k) {
-                                Some(entry) => entry.1 = value,
-                                None => entries.push((key, value)),
-                            }
-                            Value::dict(entries)
-                        }
-                        _ => Value::Unknown,
-                    };
-                    self.rebind(n.id.as_str(), updated);
+                    self.change(n.id.as_str(), |container, budget| {
+                        set_item(container, key, value, budget)
+                    });
                 }
             }
             _ => {}
         }
+    }
+}
+
+impl<'a> Value<'a> {
+    /// A method waiting to be called on this value.
+    pub(super) fn method(self, name: &str) -> Value<'a> {
+        Value::Method(Rc::new(self), name.into())
     }
 }

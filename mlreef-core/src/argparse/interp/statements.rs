@@ -1,9 +1,10 @@
 //! Statements: blocks, assignments, definitions, `if`, `for`, `while`, `with`, `try`.
 
-use super::{
-    ClassState, Const, Flow, Func, FuncKind, HashMap, Interp, MAX_LOOP_ITERATIONS, MAX_STEPS,
-    Ranged, Scope, Severity, Value, ast, binary,
-};
+use std::collections::HashMap;
+
+use super::expressions::binary;
+use super::{ClassState, Const, Flow, Func, FuncKind, Interp, Scope, Severity, Value, ast};
+use crate::python::Ranged;
 
 impl<'a> Interp<'a> {
     // ---- statements ------------------------------------------------------------------------
@@ -13,20 +14,18 @@ impl<'a> Interp<'a> {
             if self.stopped {
                 return Flow::Normal;
             }
-            self.steps += 1;
-            if self.steps > MAX_STEPS {
-                self.report(
-                    Severity::Warning,
-                    "too-complex",
-                    stmt.range(),
-                    "stopped following the script: it needs too many steps to evaluate".into(),
-                );
-                self.stopped = true;
+            if self.budget.step(1).is_none() {
+                self.out_of_budget(stmt.range());
                 return Flow::Normal;
             }
-            match self.exec(stmt) {
-                Flow::Normal => {}
-                other => return other,
+            self.findings.start_statement();
+            let flow = self.exec(stmt);
+            if self.budget.exhausted() {
+                self.out_of_budget(stmt.range());
+                return Flow::Normal;
+            }
+            if !matches!(flow, Flow::Normal) {
+                return flow;
             }
         }
         Flow::Normal
@@ -53,7 +52,7 @@ impl<'a> Interp<'a> {
             Stmt::AugAssign(a) => {
                 let current = self.eval(&a.target);
                 let rhs = self.eval(&a.value);
-                let v = binary(a.op, &current, &rhs);
+                let v = binary(a.op, &current, &rhs, &self.budget);
                 self.assign(&a.target, v);
             }
             Stmt::FunctionDef(def) => {
@@ -141,15 +140,28 @@ impl<'a> Interp<'a> {
                 Some(t) => self.eval(t).truthy(),
                 None => Some(true),
             };
+            // What decided the condition decides which arguments exist.
+            let condition = self.findings.flow().clone();
             match truth {
-                Some(true) if !unknown => return self.exec_block(body),
-                Some(false) => {}
+                Some(true) if !unknown => {
+                    self.findings.push_control(condition);
+                    let flow = self.exec_block(body);
+                    self.findings.pop_control();
+                    return flow;
+                }
+                Some(false) => {
+                    if !condition.is_empty() && self.declares_arguments(body) {
+                        self.findings.use_flow();
+                    }
+                }
                 // A condition we cannot decide: the arguments of every branch are possible,
                 // so we follow them all.
                 _ => {
                     unknown = true;
                     let before = self.model.actions.len();
+                    self.findings.push_control(condition);
                     let flow = self.exec_block(body);
+                    self.findings.pop_control();
                     if self.model.actions.len() > before {
                         self.report(
                             Severity::Info,
@@ -170,27 +182,63 @@ impl<'a> Interp<'a> {
         Flow::Normal
     }
 
+    /// Whether skipping `body` may leave parameters out: it mentions argparse's calls.
+    fn declares_arguments(&self, body: &[ast::Stmt]) -> bool {
+        let (Some(first), Some(last)) = (body.first(), body.last()) else {
+            return false;
+        };
+        let text = self
+            .modules
+            .text(self.module(), first.range().cover(last.range()));
+        [
+            "add_argument",
+            "add_parser",
+            "set_defaults",
+            "ArgumentParser",
+        ]
+        .iter()
+        .any(|call| text.contains(call))
+    }
+
     pub(super) fn exec_for(&mut self, f: &'a ast::StmtFor) -> Flow<'a> {
         let iterable = self.eval(&f.iter);
-        let Some(items) = iterable.items() else {
+        let items = iterable.items(&self.budget);
+        // What the loop runs over decides which arguments its body adds.
+        let over = self.findings.flow().clone();
+        self.findings.push_control(over);
+        let flow = if let Some(items) = items {
+            self.exec_loop(f, items)
+        } else {
             // Unknown iterable: one pass with an unknown loop variable, so that arguments
             // added in the body are still reported (as dynamic).
             self.assign(&f.target, Value::Unknown);
-            self.report(
-                Severity::Info,
-                "dynamic-loop",
-                f.iter.range(),
-                format!(
-                    "cannot evaluate the loop over `{}`",
-                    self.excerpt(f.iter.range())
-                ),
-            );
-            return match self.exec_block(&f.body) {
+            let before = self.model.actions.len();
+            let flow = match self.exec_block(&f.body) {
                 flow @ Flow::Return(_) => flow,
                 _ => Flow::Normal,
             };
+            if self.model.actions.len() > before {
+                self.report(
+                    Severity::Info,
+                    "dynamic-loop",
+                    f.iter.range(),
+                    format!(
+                        "cannot evaluate the loop over `{}`; the arguments it adds are listed once",
+                        self.excerpt(f.iter.range())
+                    ),
+                );
+            }
+            flow
         };
-        for item in items.into_iter().take(MAX_LOOP_ITERATIONS) {
+        self.findings.pop_control();
+        flow
+    }
+
+    fn exec_loop(&mut self, f: &'a ast::StmtFor, items: Vec<Value<'a>>) -> Flow<'a> {
+        let over = self.findings.flow().clone();
+        for item in items {
+            // Each pass binds the loop variable with what the iterable depended on.
+            let _ = self.findings.replace_flow(over.clone());
             self.assign(&f.target, item);
             match self.exec_block(&f.body) {
                 Flow::Break => return Flow::Normal,
