@@ -10,12 +10,14 @@ use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use mlreef_benches::{fixture_scripts, fixtures_dir, synthetic_script};
-use mlreef_core::argparse::{Options, default_repo, extract, read_source};
+use mlreef_core::argparse::{Options, default_repo, extract};
+use mlreef_core::source::read as read_source;
 
 fn options_for(script: &Path) -> Options {
     Options {
         repo: Some(default_repo(script)),
         path: Some(script.to_path_buf()),
+        ..Options::default()
     }
 }
 

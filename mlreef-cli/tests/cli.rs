@@ -295,7 +295,7 @@ fn repo_option_lets_helpers_be_followed() {
     assert_eq!(parameter_names(&output.stdout), ["input-path", "epochs"]);
     let options = Options {
         repo: Some(repo.path().to_path_buf()),
-        path: None,
+        ..Options::default()
     };
     let expected = argparse::extract_file(&script, &options).unwrap().to_json();
     assert_eq!(text(&output.stdout), format!("{expected}\n"));

@@ -32,7 +32,7 @@
 //! let epochs = &extraction.parameters[0];
 //! assert_eq!(epochs.flags, ["--epochs"]);
 //! assert_eq!(epochs.default, serde_json::json!(5));
-//! # Ok::<(), mlreef_core::argparse::Error>(())
+//! # Ok::<(), mlreef_core::source::Error>(())
 //! ```
 
 use std::collections::HashMap;
@@ -40,9 +40,9 @@ use std::path::Path;
 
 use serde_json::Value as Json;
 
-use crate::argparse::Error;
 use crate::parameter::{Action, Diagnostic, Parameter, ParameterType, Severity};
-use crate::python::{LineIndex, Ranged, ast, parse_module, with_stack_for};
+use crate::python::{LineIndex, Ranged, ast, with_stack_for};
+use crate::source::Error;
 
 /// What the `@data_processor` decorator says about the module (fields may be missing).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -77,19 +77,14 @@ pub fn extract(source: &str) -> Result<DecoratorExtraction, Error> {
 
 /// Reads and extracts the script at `path`.
 pub fn extract_file(path: &Path) -> Result<DecoratorExtraction, Error> {
-    let source = crate::argparse::read_source(path)?;
+    let source = crate::source::read(path)?;
     extract_at(&source, Some(path))
 }
 
 fn extract_at(source: &str, path: Option<&Path>) -> Result<DecoratorExtraction, Error> {
     // The tree is built, walked and dropped on the big stack: all three recurse.
     with_stack_for(source.len(), || {
-        let module = parse_module(source).map_err(|e| Error::Syntax {
-            path: path.map(Path::to_path_buf),
-            line: e.line,
-            column: e.column,
-            message: e.message,
-        })?;
+        let module = crate::source::parse(source, path)?;
         let mut walker = Walker {
             source,
             lines: module.lines(),

@@ -13,6 +13,7 @@ pub mod pipeline;
 pub mod progress;
 pub mod python;
 pub mod requirements;
+pub mod source;
 mod yaml;
 
 pub use module::Module;

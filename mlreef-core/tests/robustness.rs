@@ -104,6 +104,7 @@ fn mangled_fixtures_never_panic() {
         let options = Options {
             repo: Some(f.repo.clone()),
             path: Some(f.entry.clone()),
+            ..Options::default()
         };
         for round in 0..40 {
             let mangled = mutate(&source, &mut rng);

@@ -369,7 +369,10 @@ pub unsafe extern "C" fn mlreef_params_extract(
         call(out, out_error, || {
             let source = text(source, source_len, "source")?;
             let path = optional_text(path, path_len, "path")?.map(PathBuf::from);
-            let options = argparse::Options { repo: None, path };
+            let options = argparse::Options {
+                path,
+                ..argparse::Options::default()
+            };
             argparse::extract(source, &options)
                 .map(|e| e.to_json())
                 .map_err(|e| from_argparse(&e))

@@ -276,7 +276,14 @@ fn extract_parameters(
     repo: Option<PathBuf>,
 ) -> PyResult<Extraction> {
     let result = detached(py, move || match (source, path) {
-        (Some(source), path) => argparse::extract(&source, &argparse::Options { repo, path }),
+        (Some(source), path) => argparse::extract(
+            &source,
+            &argparse::Options {
+                repo,
+                path,
+                ..argparse::Options::default()
+            },
+        ),
         // Without `repo`, extraction uses the script's git root, else its folder.
         (None, Some(path)) => mlreef_core::module::script_parameters(&path, repo),
         (None, None) => Ok(mlreef_core::Extraction::default()),

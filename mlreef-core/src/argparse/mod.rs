@@ -47,52 +47,28 @@ pub struct Options {
     /// The script's path, used to resolve its imports and to name it in diagnostics, when the
     /// source is given as text.
     pub path: Option<PathBuf>,
+    /// Also report findings that influence no parameter, such as an environment variable read
+    /// by a logging helper (by default only what affects a parameter or the parser is kept).
+    pub verbose: bool,
+    /// How the repository modules the script imports are evaluated.
+    pub imports: Imports,
+}
+
+/// How imported repository modules are evaluated.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Imports {
+    /// Only the statements the parsers need, when they need them (the default): a script
+    /// that imports a large package for its models reads a few of its modules.
+    #[default]
+    OnDemand,
+    /// Every imported module whole, at import, as Python does. The parameters are the same;
+    /// it is slower, and finds problems in code the parsers never use.
+    Eager,
 }
 
 /// An input that cannot be read as Python at all.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum Error {
-    #[error("{}:{line}:{column}: {message}", display_path(path.as_deref()))]
-    Syntax {
-        path: Option<PathBuf>,
-        line: usize,
-        column: usize,
-        message: String,
-    },
-    #[error("{}:{line}:{column}: not UTF-8 text (invalid byte 0x{byte:02x}); Python source must be UTF-8", display_path(path.as_deref()))]
-    NotUtf8 {
-        path: Option<PathBuf>,
-        line: usize,
-        column: usize,
-        byte: u8,
-    },
-    #[error("{}: looks like a binary file (contains NUL bytes), not a Python script", display_path(path.as_deref()))]
-    Binary { path: Option<PathBuf> },
-    #[error("cannot read `{}`", path.display())]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-}
-
-impl Error {
-    /// The line and column of the problem, when it has one.
-    #[must_use]
-    pub fn position(&self) -> Option<(usize, usize)> {
-        match self {
-            Error::Syntax { line, column, .. } | Error::NotUtf8 { line, column, .. } => {
-                Some((*line, *column))
-            }
-            _ => None,
-        }
-    }
-}
-
-fn display_path(path: Option<&Path>) -> String {
-    path.map_or_else(|| "<source>".to_owned(), |p| p.display().to_string())
-}
+pub use crate::source::Error;
 
 /// Extracts the parameters of the script `source`.
 pub fn extract(source: &str, options: &Options) -> Result<Extraction, Error> {
@@ -102,7 +78,7 @@ pub fn extract(source: &str, options: &Options) -> Result<Extraction, Error> {
 /// Reads and extracts the script at `path`. Its repository is `options.repo`, else the
 /// script's git root, else its folder.
 pub fn extract_file(path: &Path, options: &Options) -> Result<Extraction, Error> {
-    let source = read_source(path)?;
+    let source = crate::source::read(path)?;
     let mut options = options.clone();
     options.path = Some(path.to_path_buf());
     if options.repo.is_none() {
@@ -124,41 +100,4 @@ pub fn default_repo(script: &Path) -> PathBuf {
         .ancestors()
         .find(|dir| dir.join(".git").exists())
         .map_or_else(|| folder.clone(), Path::to_path_buf)
-}
-
-/// Reads a Python source file: UTF-8 (a BOM is allowed), no NUL bytes.
-pub fn read_source(path: &Path) -> Result<String, Error> {
-    let bytes = std::fs::read(path).map_err(|source| Error::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    decode_source(bytes, Some(path))
-}
-
-pub(crate) fn decode_source(bytes: Vec<u8>, path: Option<&Path>) -> Result<String, Error> {
-    let path = path.map(Path::to_path_buf);
-    if bytes.contains(&0) {
-        return Err(Error::Binary { path });
-    }
-    match String::from_utf8(bytes) {
-        Ok(mut text) => {
-            if text.starts_with('\u{feff}') {
-                text.drain(..3);
-            }
-            Ok(text)
-        }
-        Err(e) => {
-            let bytes = e.as_bytes();
-            let at = e.utf8_error().valid_up_to();
-            let good = std::str::from_utf8(&bytes[..at]).unwrap_or_default();
-            let line = good.matches('\n').count() + 1;
-            let column = good.rsplit('\n').next().unwrap_or("").chars().count() + 1;
-            Err(Error::NotUtf8 {
-                path,
-                line,
-                column,
-                byte: bytes[at],
-            })
-        }
-    }
 }

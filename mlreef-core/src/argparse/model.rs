@@ -4,6 +4,8 @@
 //! with them (dest, implied defaults, required positionals, `set_defaults`, parents, conflict
 //! resolution), so those rules live in one place.
 
+use std::collections::HashMap;
+
 use serde_json::Value as Json;
 
 use super::value::Const;
@@ -71,6 +73,9 @@ pub(crate) struct Parser {
     pub argument_default: Option<Slot>,
     pub resolve_conflicts: bool,
     pub actions: Vec<ActionId>,
+    /// Which action each option string belongs to, so that adding an argument costs the
+    /// same with ten thousand others as with none.
+    options: HashMap<String, ActionId>,
     pub defaults: Vec<(String, Slot)>,
     /// The sub-command path of a parser made by `add_parser`.
     pub subcommand: Option<String>,
@@ -134,7 +139,7 @@ fn nargs_of(slot: Option<&Slot>) -> Result<Option<Nargs>, String> {
         Some(Slot::Known(Const::Str(s))) if Nargs::from_pattern(s).is_some() => {
             Ok(Nargs::from_pattern(s))
         }
-        Some(Slot::Known(other)) => Err(format!("invalid nargs value {}", other.repr())),
+        Some(Slot::Known(other)) => Err(format!("invalid nargs value {}", other.short_repr(80))),
         Some(Slot::Dynamic(text)) => Err(format!("nargs `{text}` cannot be evaluated")),
     }
 }
@@ -148,6 +153,7 @@ impl Model {
             argument_default: config.argument_default,
             resolve_conflicts: config.resolve_conflicts,
             actions: Vec::new(),
+            options: HashMap::new(),
             defaults: Vec::new(),
             subcommand: config.subcommand,
             has_subparsers: false,
@@ -183,8 +189,7 @@ impl Model {
         for parent in config.parents {
             let actions = self.parsers[parent].actions.clone();
             for action in actions {
-                self.check_conflicts(id, action)?;
-                self.parsers[id].actions.push(action);
+                self.attach(id, action)?;
             }
             let defaults = self.parsers[parent].defaults.clone();
             for (k, v) in defaults {
@@ -430,26 +435,41 @@ impl Model {
     fn insert(&mut self, parser: ParserId, action: Action) -> Result<ActionId, String> {
         let id = self.actions.len();
         self.actions.push(action);
-        if let Err(e) = self.check_conflicts(parser, id) {
+        if let Err(e) = self.attach(parser, id) {
             self.actions.pop();
             return Err(e);
         }
-        self.parsers[parser].actions.push(id);
         Ok(id)
+    }
+
+    /// Adds an existing action to a parser (its own, or a parent's it shares).
+    fn attach(&mut self, parser: ParserId, action: ActionId) -> Result<(), String> {
+        self.check_conflicts(parser, action)?;
+        let p = &mut self.parsers[parser];
+        for s in &self.actions[action].option_strings {
+            p.options.insert(s.clone(), action);
+        }
+        p.actions.push(action);
+        Ok(())
     }
 
     /// argparse's conflict handling: an error by default; with `conflict_handler="resolve"`
     /// the older action loses the clashing option strings and goes away when it has none left.
     fn check_conflicts(&mut self, parser: ParserId, new: ActionId) -> Result<(), String> {
-        let new_strings = self.actions[new].option_strings.clone();
-        let mut clashes = Vec::new();
-        for &old in &self.parsers[parser].actions {
-            for s in &self.actions[old].option_strings {
-                if new_strings.contains(s) {
-                    clashes.push((old, s.clone()));
-                }
-            }
-        }
+        let p = &self.parsers[parser];
+        // An action shared with a parent may have lost a string to the parent's own conflict
+        // handling since it was indexed here.
+        let clashes: Vec<(ActionId, String)> = self.actions[new]
+            .option_strings
+            .iter()
+            .filter_map(|s| {
+                let old = *p.options.get(s)?;
+                self.actions[old]
+                    .option_strings
+                    .contains(s)
+                    .then(|| (old, s.clone()))
+            })
+            .collect();
         if clashes.is_empty() {
             return Ok(());
         }
@@ -462,6 +482,7 @@ impl Model {
         }
         for (old, s) in clashes {
             self.actions[old].option_strings.retain(|x| *x != s);
+            self.parsers[parser].options.remove(&s);
             if self.actions[old].option_strings.is_empty() {
                 self.parsers[parser].actions.retain(|&a| a != old);
             }
@@ -477,7 +498,7 @@ impl Model {
             .map(|&a| &self.actions[a])
             .find(|a| a.dest.as_deref() == Some(dest))?;
         match &action.default {
-            Slot::Known(Const::Str(s)) if s == SUPPRESS => None,
+            Slot::Known(Const::Str(s)) if &**s == SUPPRESS => None,
             Slot::Known(c) => Some(c.clone()),
             Slot::Dynamic(_) => None,
         }
@@ -540,7 +561,7 @@ impl Model {
             )
         } else {
             a.choices.as_ref().and_then(Slot::known).and_then(|c| {
-                c.iter_items()
+                c.written_items()
                     .map(|items| items.iter().map(Const::to_json).collect())
             })
         };
@@ -565,7 +586,7 @@ impl Model {
                 .as_ref()
                 .and_then(Slot::known)
                 .filter(|h| **h != Const::None)
-                .map(Const::to_py_str),
+                .map(Const::written_text),
             metavar: a.metavar.as_ref().and_then(Slot::known).map(Const::to_json),
             group: a.group.clone(),
             subcommand,

@@ -94,7 +94,10 @@ pub fn script_parameters(
     script: &Path,
     repo: Option<PathBuf>,
 ) -> Result<Extraction, argparse::Error> {
-    let options = argparse::Options { repo, path: None };
+    let options = argparse::Options {
+        repo,
+        ..argparse::Options::default()
+    };
     let mut extraction = argparse::extract_file(script, &options)?;
     let no_parser = extraction.parameters.is_empty()
         && extraction.diagnostics.iter().any(|d| d.code == "no-parser");

@@ -343,6 +343,7 @@ pub fn parse(text: &str, options: &Options) -> RequirementsFile {
         options,
         root,
         real_root: std::cell::OnceCell::new(),
+        included: 0,
         out: RequirementsFile::default(),
     };
     walker.out.top = walker.source_name(&top);
@@ -389,8 +390,17 @@ fn normalize(path: &Path) -> PathBuf {
     out
 }
 
+/// Files included inside one another: pip has no limit but Python's recursion limit; a
+/// chain this deep is a mistake or an attack.
+const MAX_INCLUDE_DEPTH: usize = 64;
+/// Files read for one requirements file, includes counted each time: a file that includes
+/// another twice, which includes another twice, ..., would otherwise read 2^depth files.
+const MAX_INCLUDED_FILES: usize = 1000;
+
 struct Walker<'a> {
     options: &'a Options,
+    /// Files read so far.
+    included: usize,
     /// The repository, as a plain absolute path.
     root: PathBuf,
     /// The repository with symbolic links resolved, once an include needs it.
@@ -657,6 +667,21 @@ impl Walker<'_> {
             );
             return;
         }
+        if chain.len() >= MAX_INCLUDE_DEPTH || self.included >= MAX_INCLUDED_FILES {
+            let why = if chain.len() >= MAX_INCLUDE_DEPTH {
+                format!("includes nest more than {MAX_INCLUDE_DEPTH} deep")
+            } else {
+                format!("more than {MAX_INCLUDED_FILES} files are included")
+            };
+            self.diagnostic(
+                Severity::Error,
+                "too-many-includes",
+                source,
+                number,
+                format!("`{target}` is not read: {why}"),
+            );
+            return;
+        }
         if !self.options.allow_outside_repo {
             // Lexically inside, and inside once symbolic links are resolved.
             let real_root = self.real_root.get_or_init(|| {
@@ -695,6 +720,7 @@ impl Walker<'_> {
         };
         match text::decode(&bytes) {
             Ok(text) => {
+                self.included += 1;
                 chain.push(path.clone());
                 self.walk(&path, &text, constraint, chain);
                 chain.pop();

@@ -1,0 +1,104 @@
+//! Python source files: reading and decoding them, parsing them, and the one error every
+//! reader of Python source (argparse, the legacy decorators) reports.
+//!
+//! A script must be UTF-8 (a byte-order mark is allowed) without NUL bytes; anything else is
+//! refused with the position of the first bad byte, so a binary file or a latin-1 script gives
+//! a clear error instead of a confusing syntax error.
+
+use std::path::{Path, PathBuf};
+
+use crate::python::{ParsedModule, parse_module};
+
+/// An input that cannot be read as Python at all.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    #[error("{}:{line}:{column}: {message}", display_path(path.as_deref()))]
+    Syntax {
+        path: Option<PathBuf>,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("{}:{line}:{column}: not UTF-8 text (invalid byte 0x{byte:02x}); Python source must be UTF-8", display_path(path.as_deref()))]
+    NotUtf8 {
+        path: Option<PathBuf>,
+        line: usize,
+        column: usize,
+        byte: u8,
+    },
+    #[error("{}: looks like a binary file (contains NUL bytes), not a Python script", display_path(path.as_deref()))]
+    Binary { path: Option<PathBuf> },
+    #[error("cannot read `{}`", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl Error {
+    /// The line and column of the problem, when it has one.
+    #[must_use]
+    pub fn position(&self) -> Option<(usize, usize)> {
+        match self {
+            Error::Syntax { line, column, .. } | Error::NotUtf8 { line, column, .. } => {
+                Some((*line, *column))
+            }
+            _ => None,
+        }
+    }
+}
+
+fn display_path(path: Option<&Path>) -> String {
+    path.map_or_else(|| "<source>".to_owned(), |p| p.display().to_string())
+}
+
+/// Reads a Python source file: UTF-8 (a BOM is allowed), no NUL bytes.
+pub fn read(path: &Path) -> Result<String, Error> {
+    // Not fs_err: `Error::Io` names the path itself.
+    let bytes = std::fs::read(path).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    decode(bytes, Some(path))
+}
+
+/// Decodes the bytes of a Python source file; `path` names it in errors.
+pub fn decode(bytes: Vec<u8>, path: Option<&Path>) -> Result<String, Error> {
+    let path = path.map(Path::to_path_buf);
+    if bytes.contains(&0) {
+        return Err(Error::Binary { path });
+    }
+    match String::from_utf8(bytes) {
+        Ok(mut text) => {
+            if text.starts_with('\u{feff}') {
+                text.drain(..3);
+            }
+            Ok(text)
+        }
+        Err(e) => {
+            let bytes = e.as_bytes();
+            let at = e.utf8_error().valid_up_to();
+            let good = std::str::from_utf8(&bytes[..at]).unwrap_or_default();
+            let line = good.matches('\n').count() + 1;
+            let column = good.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+            Err(Error::NotUtf8 {
+                path,
+                line,
+                column,
+                byte: bytes[at],
+            })
+        }
+    }
+}
+
+/// Parses source text; invalid syntax is [`Error::Syntax`] naming `path`.
+pub fn parse(text: &str, path: Option<&Path>) -> Result<ParsedModule, Error> {
+    parse_module(text).map_err(|e| Error::Syntax {
+        path: path.map(Path::to_path_buf),
+        line: e.line,
+        column: e.column,
+        message: e.message,
+    })
+}
