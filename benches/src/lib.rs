@@ -431,6 +431,245 @@ pub fn pip_compile_requirements(lines: usize) -> String {
     text
 }
 
+/// Writes into `root` a repository shaped like a model zoo (pytorch-image-models): a package
+/// `zoo` of `modules` model modules of about 16 KB each (configuration tables built by calls,
+/// classes, registered constructor functions), star-imported by the package's `__init__.py`,
+/// and a `train.py` whose parser gets its options from one small helper module and a
+/// constant, while the models are only used after `parse_args`. Returns the script's path.
+///
+/// # Panics
+/// When the files cannot be written.
+#[must_use]
+pub fn synthetic_model_zoo(root: &Path, modules: usize) -> PathBuf {
+    let write = |relative: &str, text: &str| {
+        let path = root.join(relative);
+        std::fs::create_dir_all(path.parent().expect("a file has a folder"))
+            .expect("the folder can be made");
+        std::fs::write(&path, text).expect("the file can be written");
+    };
+    std::fs::create_dir_all(root.join(".git")).expect("the folder can be made");
+    let mut init = String::from("\"\"\"Models, layers and the factory.\"\"\"\n");
+    for m in 0..modules {
+        writeln!(init, "from .model_{m} import *").unwrap();
+    }
+    init.push_str(
+        "from ._factory import create_model, list_models\nfrom ._registry import register_model\n",
+    );
+    write("zoo/__init__.py", &init);
+    write("zoo/_registry.py", ZOO_REGISTRY);
+    write("zoo/_factory.py", ZOO_FACTORY);
+    write("zoo/layers.py", ZOO_LAYERS);
+    write("zoo/args.py", ZOO_ARGS);
+    for m in 0..modules {
+        let mut text = String::from(ZOO_MODEL_HEADER);
+        let mut variant = 0;
+        while text.len() < 16_000 {
+            text.push_str(
+                &ZOO_MODEL_VARIANT
+                    .replace("{M}", &m.to_string())
+                    .replace("{V}", &variant.to_string()),
+            );
+            variant += 1;
+        }
+        write(&format!("zoo/model_{m}.py"), &text);
+    }
+    write("train.py", ZOO_TRAIN);
+    root.join("train.py")
+}
+
+const ZOO_REGISTRY: &str = r#"import os
+import logging
+
+_logger = logging.getLogger(__name__)
+_model_entrypoints = {}
+_model_default_cfgs = {}
+_DEBUG = os.environ.get("ZOO_DEBUG", "0") == "1"
+
+
+def register_model(fn):
+    _model_entrypoints[fn.__name__] = fn
+    if _DEBUG:
+        _logger.info("registered %s", fn.__name__)
+    return fn
+
+
+def list_models(pattern=""):
+    return sorted(name for name in _model_entrypoints if pattern in name)
+"#;
+
+const ZOO_FACTORY: &str = r#"from ._registry import _model_entrypoints
+
+
+def create_model(name, pretrained=False, **kwargs):
+    if name not in _model_entrypoints:
+        raise RuntimeError(f"unknown model {name}")
+    return _model_entrypoints[name](pretrained=pretrained, **kwargs)
+
+
+def list_models(pattern=""):
+    return [n for n in _model_entrypoints if pattern in n]
+"#;
+
+const ZOO_LAYERS: &str = r#"import math
+
+import torch
+from torch import nn
+
+DEFAULT_ACT = "relu"
+LAYER_NAMES = ["conv", "bn", "act", "pool", "drop"]
+
+
+def make_divisible(v, divisor=8, min_value=None):
+    min_value = min_value or divisor
+    new_v = max(min_value, int(v + divisor / 2) // divisor * divisor)
+    if new_v < 0.9 * v:
+        new_v += divisor
+    return new_v
+
+
+class ConvNormAct(nn.Module):
+    def __init__(self, cin, cout, k=3, stride=1, act=DEFAULT_ACT):
+        super().__init__()
+        self.conv = nn.Conv2d(cin, cout, k, stride, k // 2, bias=False)
+        self.bn = nn.BatchNorm2d(cout)
+        self.act = nn.ReLU() if act == "relu" else nn.GELU()
+
+    def forward(self, x):
+        return self.act(self.bn(self.conv(x)))
+"#;
+
+const ZOO_ARGS: &str = r#"DEFAULT_MODEL = "resnet50"
+FAMILIES = ["resnet", "vit", "convnext", "efficientnet"]
+
+
+def add_model_args(parser):
+    group = parser.add_argument_group("model")
+    group.add_argument("--model", default=DEFAULT_MODEL, help="model architecture")
+    group.add_argument("--family", choices=FAMILIES, default=FAMILIES[0])
+    group.add_argument("--pretrained", action="store_true", help="start from pretrained weights")
+    group.add_argument("--num-classes", type=int, default=1000)
+    group.add_argument("--drop-rate", type=float, default=0.0, help="dropout rate")
+"#;
+
+const ZOO_MODEL_HEADER: &str = r#""""A family of models: configurations, blocks and registered constructors."""
+import math
+from functools import partial
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from ._registry import register_model
+from .layers import ConvNormAct, make_divisible, LAYER_NAMES
+
+__all__ = []
+
+
+def _cfg(url="", **kwargs):
+    return {
+        "url": url,
+        "num_classes": 1000,
+        "input_size": (3, 224, 224),
+        "pool_size": (7, 7),
+        "crop_pct": 0.875,
+        "interpolation": "bicubic",
+        "mean": (0.485, 0.456, 0.406),
+        "std": (0.229, 0.224, 0.225),
+        **kwargs,
+    }
+"#;
+
+const ZOO_MODEL_VARIANT: &str = r#"
+
+default_cfgs_{M}_{V} = {
+    "net{M}_{V}_small": _cfg(url="https://example.invalid/net{M}_{V}_small.pth", crop_pct=0.9),
+    "net{M}_{V}_base": _cfg(url="https://example.invalid/net{M}_{V}_base.pth"),
+    "net{M}_{V}_large": _cfg(url="https://example.invalid/net{M}_{V}_large.pth", input_size=(3, 384, 384)),
+}
+widths_{M}_{V} = [make_divisible(w * 1.25) for w in (32, 64, 128, 256, 512)]
+
+
+class Block{M}_{V}(nn.Module):
+    expansion = 4
+
+    def __init__(self, cin, cout, stride=1, drop=0.0):
+        super().__init__()
+        mid = make_divisible(cout // self.expansion)
+        self.conv1 = ConvNormAct(cin, mid, 1)
+        self.conv2 = ConvNormAct(mid, mid, 3, stride)
+        self.conv3 = nn.Conv2d(mid, cout, 1, bias=False)
+        self.drop = nn.Dropout(drop) if drop > 0 else nn.Identity()
+
+    def forward(self, x):
+        shortcut = x
+        x = self.conv3(self.conv2(self.conv1(x)))
+        return F.relu(self.drop(x) + shortcut)
+
+
+class Net{M}_{V}(nn.Module):
+    def __init__(self, depths=(3, 4, 6, 3), num_classes=1000, drop_rate=0.0):
+        super().__init__()
+        self.stem = ConvNormAct(3, widths_{M}_{V}[0], 7, 2)
+        stages = []
+        cin = widths_{M}_{V}[0]
+        for i, depth in enumerate(depths):
+            cout = widths_{M}_{V}[i + 1]
+            for j in range(depth):
+                stages.append(Block{M}_{V}(cin, cout, 2 if j == 0 and i > 0 else 1, drop_rate))
+                cin = cout
+        self.stages = nn.Sequential(*stages)
+        self.head = nn.Linear(cin, num_classes)
+
+    def forward(self, x):
+        x = self.stages(self.stem(x))
+        return self.head(x.mean((2, 3)))
+
+
+def _create_net{M}_{V}(variant, pretrained=False, **kwargs):
+    cfg = default_cfgs_{M}_{V}[variant]
+    model = Net{M}_{V}(**kwargs)
+    model.default_cfg = cfg
+    return model
+
+
+@register_model
+def net{M}_{V}_small(pretrained=False, **kwargs):
+    return _create_net{M}_{V}("net{M}_{V}_small", pretrained, depths=(2, 2, 2, 2), **kwargs)
+
+
+@register_model
+def net{M}_{V}_base(pretrained=False, **kwargs):
+    return _create_net{M}_{V}("net{M}_{V}_base", pretrained, **kwargs)
+
+
+@register_model
+def net{M}_{V}_large(pretrained=False, **kwargs):
+    return _create_net{M}_{V}("net{M}_{V}_large", pretrained, depths=(3, 8, 36, 3), **kwargs)
+
+
+__all__ += ["Net{M}_{V}", "net{M}_{V}_small", "net{M}_{V}_base", "net{M}_{V}_large"]
+"#;
+
+const ZOO_TRAIN: &str = r#""""Fine-tunes a model of the zoo on an image folder."""
+import argparse
+
+import torch
+
+from zoo import create_model, list_models
+from zoo.args import add_model_args, DEFAULT_MODEL
+
+parser = argparse.ArgumentParser(description="Fine-tune a zoo model")
+parser.add_argument("--input-path", required=True, help="image folder")
+parser.add_argument("--output-path", default="output")
+add_model_args(parser)
+parser.add_argument("--epochs", type=int, default=10)
+parser.add_argument("--lr", type=float, default=0.01)
+parser.add_argument("--run-name", default=f"{DEFAULT_MODEL}-finetune")
+args = parser.parse_args()
+
+model = create_model(args.model, pretrained=args.pretrained, num_classes=args.num_classes)
+"#;
+
 #[cfg(test)]
 mod tests {
     use super::*;

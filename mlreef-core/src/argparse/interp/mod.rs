@@ -450,11 +450,14 @@ impl<'a> Interp<'a> {
                 "no-parser",
                 "no argparse parser found in the script",
             ),
-            Some(_) if self.parse_calls.is_empty() => self.findings.add_at_start(
-                Severity::Info,
-                "no-parse-call",
-                "the script never calls parse_args(); reporting the parser it builds",
-            ),
+            // When the budget ran out, `too-complex` says why no parse call was reached.
+            Some(_) if self.parse_calls.is_empty() && !self.budget.exhausted() => {
+                self.findings.add_at_start(
+                    Severity::Info,
+                    "no-parse-call",
+                    "the script never calls parse_args(); reporting the parser it builds",
+                );
+            }
             Some(_) => {}
         }
         chosen
