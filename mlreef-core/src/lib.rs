@@ -12,6 +12,7 @@ pub mod parameter;
 pub mod pipeline;
 pub mod progress;
 pub mod python;
+pub mod repo;
 pub mod requirements;
 mod yaml;
 

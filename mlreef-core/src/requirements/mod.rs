@@ -32,11 +32,12 @@ mod target;
 mod text;
 
 use std::collections::HashMap;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
 pub use crate::parameter::{Diagnostic, Severity};
+use crate::repo::{self, Boundary};
 pub use conda::{CondaEnvironment, MatchSpec, is_environment_file};
 pub use target::{Target, TargetError};
 
@@ -327,9 +328,9 @@ pub fn parse(text: &str, options: &Options) -> RequirementsFile {
         .path
         .clone()
         .unwrap_or_else(|| PathBuf::from("requirements.txt"));
-    let mut top = absolute(&path);
+    let mut top = repo::absolute(&path);
     let mut root = match &options.repo {
-        Some(repo) => absolute(repo),
+        Some(root) => repo::absolute(root),
         None => top.parent().map(Path::to_owned).unwrap_or_default(),
     };
     // Resolving symbolic links costs a system call per path component, so it is done only
@@ -341,22 +342,12 @@ pub fn parse(text: &str, options: &Options) -> RequirementsFile {
     }
     let mut walker = Walker {
         options,
-        root,
-        real_root: std::cell::OnceCell::new(),
+        boundary: Boundary::new(&root),
         out: RequirementsFile::default(),
     };
     walker.out.top = walker.source_name(&top);
     walker.walk(&top, text, false, &mut vec![top.clone()]);
     walker.out
-}
-
-fn absolute(path: &Path) -> PathBuf {
-    let joined = if path.is_absolute() {
-        path.to_owned()
-    } else {
-        std::env::current_dir().unwrap_or_default().join(path)
-    };
-    normalize(&joined)
 }
 
 /// The path with its folder's symbolic links resolved (so that it lines up with a resolved
@@ -371,36 +362,16 @@ fn real_folder(path: &Path) -> PathBuf {
     }
 }
 
-/// `os.path.normpath`: `.` and `..` removed lexically, as pip does before comparing includes.
-fn normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for component in path.components() {
-        match component {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                // `..` above the root is the root; above a relative start it stays.
-                if !out.pop() && !out.has_root() {
-                    out.push("..");
-                }
-            }
-            other => out.push(other),
-        }
-    }
-    out
-}
-
 struct Walker<'a> {
     options: &'a Options,
-    /// The repository, as a plain absolute path.
-    root: PathBuf,
-    /// The repository with symbolic links resolved, once an include needs it.
-    real_root: std::cell::OnceCell<PathBuf>,
+    /// The repository: `source` names are relative to it, and includes stay inside it.
+    boundary: Boundary,
     out: RequirementsFile,
 }
 
 impl Walker<'_> {
     fn source_name(&self, path: &Path) -> String {
-        repo_relative(path, &self.root)
+        self.boundary.relative(path)
     }
 
     fn diagnostic(
@@ -641,7 +612,7 @@ impl Walker<'_> {
             );
             return;
         }
-        let path = normalize(&base.join(target));
+        let path = repo::normalize(&base.join(target));
         if let Some(first) = chain.iter().position(|p| *p == path) {
             let names: Vec<String> = chain[first..]
                 .iter()
@@ -657,27 +628,16 @@ impl Walker<'_> {
             );
             return;
         }
-        if !self.options.allow_outside_repo {
-            // Lexically inside, and inside once symbolic links are resolved.
-            let real_root = self.real_root.get_or_init(|| {
-                self.root
-                    .canonicalize()
-                    .unwrap_or_else(|_| self.root.clone())
-            });
-            let inside = path.starts_with(&self.root)
-                && path
-                    .canonicalize()
-                    .map_or(true, |real| real.starts_with(real_root));
-            if !inside {
-                self.diagnostic(
-                    Severity::Error,
-                    "include-outside-repo",
-                    source,
-                    number,
-                    format!("`{target}` leads outside the repository; refusing to read it (the caller can allow it)"),
-                );
-                return;
-            }
+        // Lexically inside, and inside once symbolic links are resolved.
+        if !self.options.allow_outside_repo && !self.boundary.contains(&path) {
+            self.diagnostic(
+                Severity::Error,
+                "include-outside-repo",
+                source,
+                number,
+                format!("`{target}` leads outside the repository; refusing to read it (the caller can allow it)"),
+            );
+            return;
         }
         // Not fs_err: the message names the file itself, as written.
         let bytes = match std::fs::read(&path) {
@@ -730,15 +690,6 @@ impl Walker<'_> {
         }
         redact_password(url)
     }
-}
-
-/// `path` relative to `repo` with `/` separators (as written in results), or the whole path
-/// when it is not inside `repo`.
-pub(crate) fn repo_relative(path: &Path, repo: &Path) -> String {
-    path.strip_prefix(repo)
-        .unwrap_or(path)
-        .to_string_lossy()
-        .replace('\\', "/")
 }
 
 /// pip's `break_args_options`: words up to the first one starting with `-` are the
