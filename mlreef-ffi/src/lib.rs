@@ -157,7 +157,7 @@ fn from_module(error: &module::Error) -> mlreef_error {
         module::Error::Io { path, source } => io_error(path, source),
         module::Error::Script(e) => from_argparse(e),
         module::Error::Requirements(e) => from_requirements(e),
-        module::Error::Pipeline(e) => from_pipeline(e),
+        module::Error::Recorded(e) => from_pipeline(e),
         module::Error::NoEntryPoint { .. } => {
             mlreef_error::new(MLREEF_ERROR_NO_ENTRY_POINT, error.to_string())
         }

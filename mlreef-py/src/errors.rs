@@ -147,7 +147,7 @@ pub fn from_module(error: &module::Error) -> PyErr {
         module::Error::Io { path, source } => io(path, source),
         module::Error::Script(inner) => from_argparse(inner),
         module::Error::Requirements(inner) => from_requirements(inner),
-        module::Error::Pipeline(inner) => from_pipeline(inner),
+        module::Error::Recorded(inner) => from_pipeline(inner),
         _ => ModuleError::new_err(error.to_string()),
     }
 }

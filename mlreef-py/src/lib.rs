@@ -558,7 +558,7 @@ impl Module {
     /// Merges a fresh discovery into this (recorded) description: the code's facts from
     /// `discovered`, the publisher's choices from `self`. Returns the result and what changed.
     fn merge(&self, discovered: &Module) -> (Module, Vec<String>) {
-        let (merged, changes) = pipeline::merge(&self.0, &discovered.0);
+        let (merged, changes) = mlreef_core::module::merge(&self.0, &discovered.0);
         (
             Module(merged),
             changes.into_iter().map(|c| c.to_string()).collect(),

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
+use super::recorded::{RecordedError, read_recorded_file};
 use super::{BaseEnvironment, EntryPoints, Module};
 use crate::progress::{Cancelled, Event, Progress, Silent};
 use crate::repo::{Boundary, common_git_dir, git_dir, relative as repo_relative};
@@ -63,8 +64,9 @@ pub enum Error {
     Script(#[from] argparse::Error),
     #[error(transparent)]
     Requirements(#[from] requirements::Error),
+    /// The existing `mlreef.yml` cannot be read.
     #[error(transparent)]
-    Pipeline(#[from] crate::pipeline::PipelineError),
+    Recorded(#[from] RecordedError),
     #[error("discovery was cancelled")]
     Cancelled,
 }
@@ -321,7 +323,7 @@ impl Module {
         // An existing mlreef.yml names the entry point and the version.
         let pipeline_path = repo.join("mlreef.yml");
         let existing = if pipeline_path.is_file() {
-            crate::pipeline::read_file(&pipeline_path)?.module
+            read_recorded_file(&pipeline_path)?.module
         } else {
             None
         };

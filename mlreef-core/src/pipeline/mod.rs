@@ -1,11 +1,28 @@
-//! `mlreef.yml` (render, read back, merge) and runs of a module: command lines for chosen
+//! `mlreef.yml` (render and read back) and runs of a module: command lines for chosen
 //! parameter values.
 
 mod command;
 mod file;
 
+use serde_json::{Map, Value as Json};
+
+use crate::module::Module;
+
+pub use crate::module::{Change, MODULE_KEY, merge};
 pub use command::{CommandLineError, command_line, shell_line};
 pub use file::{
-    CODE_DIR, Change, MODULE_KEY, PUBLISH_JOB, PipelineError, PipelineFile, PipelineOptions,
-    RUN_TEMPLATE, image_tag, merge, read, read_file, render,
+    CODE_DIR, PUBLISH_JOB, PipelineError, PipelineFile, PipelineOptions, RUN_TEMPLATE, image_tag,
+    read, read_file, render,
 };
+
+// Runs are this layer's business; the description itself (`module`) knows nothing of them.
+impl Module {
+    /// The argv (after `python SCRIPT`) that runs the module with `values`, keyed by
+    /// parameter name; see [`command_line`] for the rules.
+    pub fn command_line(
+        &self,
+        values: &Map<String, Json>,
+    ) -> Result<Vec<String>, CommandLineError> {
+        command_line(&self.parameters, values)
+    }
+}
