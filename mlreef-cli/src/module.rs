@@ -47,8 +47,8 @@ pub struct InspectArgs {
     requirements: Option<PathBuf>,
 }
 
-/// Discovers the module in `repo`, with `${VAR}` from the process environment; a repository
-/// that makes no module is reported and gives exit status 1.
+/// Discovers the module in `repo` (`${VAR}` from the process environment, the library's
+/// default); a repository that makes no module is reported and gives exit status 1.
 fn discover(
     repo: &std::path::Path,
     entry_point: Option<PathBuf>,
@@ -57,7 +57,7 @@ fn discover(
     let options = DiscoverOptions {
         entry_point,
         requirements,
-        env: std::env::vars().collect(),
+        env: None,
     };
     Module::discover(repo, &options).map_err(|error| {
         eprintln!("error: {}", crate::error_chain(&error));

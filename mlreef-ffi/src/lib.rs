@@ -405,13 +405,14 @@ pub unsafe extern "C" fn mlreef_params_extract_file(
 
 /// Options of requirements parsing, as JSON: `{"path": ..., "repo": ..., "env": {...},
 /// "allow_outside_repo": false, "python": "3.11", "platform": "linux/amd64"}` (all optional;
-/// with `python` or `platform`, markers are evaluated and `applies` is set).
+/// with `python` or `platform`, markers are evaluated and `applies` is set). Without `repo`,
+/// the file's git root (else its folder); without `env`, the process environment.
 #[derive(serde::Deserialize, Default)]
 #[serde(default, deny_unknown_fields)]
 struct RequirementsOptions {
     path: Option<PathBuf>,
     repo: Option<PathBuf>,
-    env: std::collections::HashMap<String, String>,
+    env: Option<std::collections::HashMap<String, String>>,
     allow_outside_repo: bool,
     python: Option<String>,
     platform: Option<String>,
@@ -480,13 +481,14 @@ pub unsafe extern "C" fn mlreef_requirements_parse(
     }
 }
 
-/// Options of discovery, as JSON: `{"entry_point": ..., "requirements": ..., "env": {...}}`.
+/// Options of discovery, as JSON: `{"entry_point": ..., "requirements": ..., "env": {...}}`
+/// (all optional; without `env`, the process environment).
 #[derive(serde::Deserialize, Default)]
 #[serde(default, deny_unknown_fields)]
 struct DiscoverJson {
     entry_point: Option<PathBuf>,
     requirements: Option<PathBuf>,
-    env: std::collections::HashMap<String, String>,
+    env: Option<std::collections::HashMap<String, String>>,
 }
 
 struct CallbackProgress {

@@ -446,7 +446,9 @@ impl RequirementsFile {
 }
 
 /// Reads requirements as pip does: text (with `path` saying where it lives, for includes) or a
-/// file; `env` gives `${VAR}` values (default: none, so references stay as written).
+/// file. `env` gives `${VAR}` values (default: the process environment, as pip reads it; `{}`
+/// leaves every reference as written); `repo` bounds includes and names `source` (default: the
+/// file's git root, else its folder), the same defaults as every binding.
 #[pyfunction]
 #[pyo3(signature = (text=None, path=None, env=None, repo=None, allow_outside_repo=false))]
 fn parse_requirements(
@@ -464,7 +466,7 @@ fn parse_requirements(
     }
     let result = detached(py, move || {
         let options = reqs::Options {
-            env: env.unwrap_or_default(),
+            env,
             repo,
             path: path.clone(),
             allow_outside_repo,
@@ -507,7 +509,7 @@ impl Module {
         let options = DiscoverOptions {
             entry_point,
             requirements,
-            env: env.unwrap_or_default(),
+            env,
         };
         let callback = progress.map(progress::Callback::new);
         let reporter = callback.as_ref();

@@ -20,8 +20,9 @@ pub struct DiscoverOptions {
     pub entry_point: Option<PathBuf>,
     /// The requirements file (`requirements.txt`, `environment.yml`), likewise.
     pub requirements: Option<PathBuf>,
-    /// Values for `${VAR}` in the requirements file.
-    pub env: HashMap<String, String>,
+    /// Values for `${VAR}` in the requirements file; `None` means the process environment (see
+    /// [`requirements::Options::env`]).
+    pub env: Option<HashMap<String, String>>,
 }
 
 /// A discovered module and what the extractors reported on the way.

@@ -46,11 +46,15 @@ use options::{Given, Opt};
 /// How to read a requirements file.
 #[derive(Debug, Clone, Default)]
 pub struct Options {
-    /// The variables `${NAME}` expands to. The CLI passes the process environment; an empty
-    /// map leaves every reference as written, as pip does for an unset variable.
-    pub env: HashMap<String, String>,
+    /// The variables `${NAME}` expands to. `None` (the default, in every binding) means the
+    /// process environment, which is what pip reads; a service reading other people's files
+    /// passes its own map (an empty one leaves every reference as written, as pip does for an
+    /// unset variable). Expanded values are shown as their `${NAME}` again in URLs and options.
+    pub env: Option<HashMap<String, String>>,
     /// The repository root: includes may not leave it, and `source` is relative to it.
-    /// `None` means the folder of the top-level file.
+    /// `None` means the top-level file's repository ([`crate::repo::root`]: the closest folder
+    /// above it with a `.git`, else its folder), or the current folder for text without a
+    /// [`path`](Self::path). Every binding leaves it to this default.
     pub repo: Option<PathBuf>,
     /// Where text given to [`parse`] lives (for its includes and its `source`).
     pub path: Option<PathBuf>,
@@ -329,9 +333,10 @@ pub fn parse(text: &str, options: &Options) -> RequirementsFile {
         .clone()
         .unwrap_or_else(|| PathBuf::from("requirements.txt"));
     let mut top = repo::absolute(&path);
-    let mut root = match &options.repo {
-        Some(root) => repo::absolute(root),
-        None => top.parent().map(Path::to_owned).unwrap_or_default(),
+    let mut root = match (&options.repo, &options.path) {
+        (Some(root), _) => repo::absolute(root),
+        (None, Some(_)) => repo::root(&top),
+        (None, None) => top.parent().map(Path::to_owned).unwrap_or_default(),
     };
     // Resolving symbolic links costs a system call per path component, so it is done only
     // when the plain paths do not line up (a repository given as its real path, a file
@@ -342,6 +347,7 @@ pub fn parse(text: &str, options: &Options) -> RequirementsFile {
     }
     let mut walker = Walker {
         options,
+        env: options.env.clone().unwrap_or_else(process_env),
         boundary: Boundary::new(&root),
         out: RequirementsFile::default(),
     };
@@ -362,8 +368,17 @@ fn real_folder(path: &Path) -> PathBuf {
     }
 }
 
+/// The process environment's variables (those whose name and value are text).
+fn process_env() -> HashMap<String, String> {
+    std::env::vars_os()
+        .filter_map(|(name, value)| Some((name.into_string().ok()?, value.into_string().ok()?)))
+        .collect()
+}
+
 struct Walker<'a> {
     options: &'a Options,
+    /// The variables `${NAME}` expands to.
+    env: HashMap<String, String>,
     /// The repository: `source` names are relative to it, and includes stay inside it.
     boundary: Boundary,
     out: RequirementsFile,
@@ -396,7 +411,7 @@ impl Walker<'_> {
     fn walk(&mut self, path: &Path, text: &str, constraint: bool, chain: &mut Vec<PathBuf>) {
         let source = self.source_name(path);
         let base = path.parent().map(Path::to_owned).unwrap_or_default();
-        for logical in text::logical_lines(text, &self.options.env) {
+        for logical in text::logical_lines(text, &self.env) {
             let number = logical.number;
             for name in &logical.unset {
                 self.diagnostic(
