@@ -7,8 +7,8 @@ mod common;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use mlreef_core::module::{DiscoverOptions, Module, ModuleKind, Visibility};
-use mlreef_core::pipeline::{self, PipelineError, PipelineOptions};
+use mlreef_core::module::{ModuleKind, Visibility};
+use mlreef_core::pipeline::{self, InitOptions, PipelineError, PipelineOptions};
 
 fn modules_dir() -> PathBuf {
     common::fixtures_dir("modules")
@@ -34,19 +34,15 @@ fn copy_repo(name: &str) -> tempfile::TempDir {
     dir
 }
 
-/// What `mlreef init` does: discover, merge into an existing mlreef.yml, render.
+/// What `mlreef init` would write (its `check` mode, which writes nothing), and the changes.
 fn init(repo: &Path) -> (String, Vec<String>) {
-    let path = repo.join("mlreef.yml");
-    let existing = path.is_file().then(|| pipeline::read_file(&path).unwrap());
-    let discovered = Module::discover(repo, &DiscoverOptions::default())
-        .unwrap()
-        .module;
-    let (module, changes) = match existing.as_ref().and_then(|f| f.module.as_ref()) {
-        Some(recorded) => pipeline::merge(recorded, &discovered),
-        None => (discovered, Vec::new()),
+    let options = InitOptions {
+        check: true,
+        ..InitOptions::default()
     };
-    let text = pipeline::render(&module, existing.as_ref(), &PipelineOptions::default());
-    (text, changes.into_iter().map(|c| c.to_string()).collect())
+    let outcome = pipeline::init(repo, &options).unwrap();
+    let changes = outcome.changes.iter().map(ToString::to_string).collect();
+    (outcome.text, changes)
 }
 
 fn repositories() -> Vec<String> {

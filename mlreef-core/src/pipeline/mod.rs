@@ -1,8 +1,9 @@
-//! `mlreef.yml` (render and read back) and runs of a module: command lines for chosen
-//! parameter values.
+//! `mlreef.yml` (render, read back, and the whole `init` flow) and runs of a module: command
+//! lines for chosen parameter values.
 
 mod command;
 mod file;
+mod init;
 
 use serde_json::{Map, Value as Json};
 
@@ -14,6 +15,7 @@ pub use file::{
     CODE_DIR, PUBLISH_JOB, PipelineError, PipelineFile, PipelineOptions, RUN_TEMPLATE, image_tag,
     read, read_file, render,
 };
+pub use init::{FILE_NAME, InitError, InitOptions, InitOutcome, InitStatus, init, init_with};
 
 // Runs are this layer's business; the description itself (`module`) knows nothing of them.
 impl Module {
