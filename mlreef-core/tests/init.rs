@@ -162,9 +162,16 @@ fn a_broken_file_is_refused_and_left_as_it_is() {
                 ),
                 "{error:?}"
             );
+            let error = mlreef_core::Error::from(error);
+            assert_eq!(error.path(), Some(path.as_path()));
+            assert!(error.line().is_some());
             assert_eq!(fs::read_to_string(&path).unwrap(), broken);
         }
     }
+    assert_eq!(
+        mlreef_core::Error::from(pipeline::init(dir.path(), &check()).unwrap_err()).line(),
+        Some(1)
+    );
     // Not a file at all.
     fs::remove_file(&path).unwrap();
     fs::create_dir(&path).unwrap();
