@@ -152,6 +152,17 @@ pub fn from_module(error: &module::Error) -> PyErr {
     }
 }
 
+/// `init` errors: a broken existing file as `from_pipeline` raises it, a repository that makes
+/// no module as `from_module`, a file that cannot be written as `OSError`.
+pub fn from_init(error: &pipeline::InitError) -> PyErr {
+    match error {
+        pipeline::InitError::Existing(inner) => from_pipeline(inner),
+        pipeline::InitError::Discover(inner) => from_module(inner),
+        pipeline::InitError::Write { path, source } => io(path, source),
+        _ => MlreefError::new_err(error.to_string()),
+    }
+}
+
 pub fn from_command_line(error: &pipeline::CommandLineError) -> PyErr {
     CommandLineError::new_err(error.to_string())
 }
