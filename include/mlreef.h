@@ -134,7 +134,8 @@ uint64_t mlreef_error_column(const struct mlreef_error *error);
  helper modules). `*out` gets the JSON of `mlreef params --json`.
 
  # Safety
- Pointers must be NULL or valid for their lengths; `out`/`out_error` NULL or writable.
+ Each string pointer must be NULL or point to its length in bytes, readable and unchanged
+ for the call; `out` and `out_error` must each be NULL or valid for writing one pointer.
  */
 mlreef_result mlreef_params_extract(const char *source,
                                     size_t source_len,
@@ -145,7 +146,8 @@ mlreef_result mlreef_params_extract(const char *source,
 
 /*
  Extracts the parameters of a script file (its argparse parser, else the legacy
- decorators); `repo` (optional) bounds which helper modules are read.
+ decorators); `repo` (optional) bounds which helper modules are read, by default the
+ script's git root, else its folder.
 
  # Safety
  As `mlreef_params_extract`.
@@ -178,7 +180,8 @@ mlreef_result mlreef_requirements_parse(const char *text_ptr,
  `{"module": {...}, "diagnostics": [...]}`.
 
  # Safety
- As `mlreef_params_extract`; `user_data` is passed to `progress` as it is.
+ As `mlreef_params_extract`; `progress` must be NULL or a function that may be called with
+ `user_data` during the call.
  */
 mlreef_result mlreef_module_discover(const char *repo,
                                      size_t repo_len,
