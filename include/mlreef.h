@@ -244,6 +244,27 @@ mlreef_result mlreef_pipeline_merge(const char *recorded_json,
                                     struct mlreef_error **out_error);
 
 /*
+ Writes or updates the `mlreef.yml` of the repository at `repo`, as `mlreef init` does:
+ discovers the module, keeps what a person set in the existing file, and replaces the file
+ atomically only when it changes. With `"check": true` in `options` nothing is written. A
+ broken existing file is an error (`MLREEF_ERROR_PIPELINE`, with its line) and stays as it
+ is. `progress` (optional) hears each step and may cancel before anything is written.
+ `*out` gets `{"status": "created" | "updated" | "unchanged" | "out_of_date", "path": ...,
+ "module": {...}, "changes": [...], "diagnostics": [...], "text": "..."}`.
+
+ # Safety
+ As `mlreef_module_discover`.
+ */
+mlreef_result mlreef_pipeline_init(const char *repo,
+                                   size_t repo_len,
+                                   const char *options_json,
+                                   size_t options_len,
+                                   mlreef_progress_fn progress,
+                                   void *user_data,
+                                   char **out,
+                                   struct mlreef_error **out_error);
+
+/*
  The argv that runs a module (JSON) with `values` (a JSON object keyed by parameter name);
  `*out` gets `{"argv": [...], "shell": "..."}`.
 

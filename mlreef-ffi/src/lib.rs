@@ -168,6 +168,18 @@ fn from_module(error: &module::Error) -> mlreef_error {
     }
 }
 
+fn from_init(error: &pipeline::InitError) -> mlreef_error {
+    match error {
+        pipeline::InitError::Existing(e) => from_pipeline(e),
+        pipeline::InitError::Discover(e) => from_module(e),
+        pipeline::InitError::Write { path, source } => io_error("cannot write", path, source),
+        pipeline::InitError::Cancelled => {
+            mlreef_error::new(MLREEF_ERROR_CANCELLED, error.to_string())
+        }
+        _ => mlreef_error::new(MLREEF_ERROR_PIPELINE, error.to_string()),
+    }
+}
+
 /// A required string argument.
 ///
 /// # Safety
@@ -569,8 +581,8 @@ struct CallbackProgress {
 }
 
 // SAFETY: `Progress` asks for `Sync` because a reporter may be called from any thread, but the
-// core calls this one only on the thread of the C call that made it (discovery spawns no
-// threads), which is the thread the caller's promise for `user_data` is about.
+// core calls this one only on the thread of the C call that made it (discovery and init spawn
+// no threads), which is the thread the caller's promise for `user_data` is about.
 unsafe impl Sync for CallbackProgress {}
 
 impl Progress for CallbackProgress {
@@ -748,6 +760,68 @@ pub unsafe extern "C" fn mlreef_pipeline_merge(
         Ok(to_json(
             &serde_json::json!({"module": module, "changes": changes}),
         ))
+    };
+    // SAFETY: the caller promises `out` and `out_error` are NULL or writable.
+    unsafe { call(out, out_error, run) }
+}
+
+/// Options of `mlreef_pipeline_init`, as JSON: `{"entry_point": ..., "requirements": ...,
+/// "env": {...}, "mlreef_image": ..., "check": false}` (all optional; without `env`, the
+/// process environment).
+#[derive(serde::Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+struct InitJson {
+    entry_point: Option<PathBuf>,
+    requirements: Option<PathBuf>,
+    env: Option<HashMap<String, String>>,
+    mlreef_image: Option<String>,
+    check: bool,
+}
+
+/// Writes or updates the `mlreef.yml` of the repository at `repo`, as `mlreef init` does:
+/// discovers the module, keeps what a person set in the existing file, and replaces the file
+/// atomically only when it changes. With `"check": true` in `options` nothing is written. A
+/// broken existing file is an error (`MLREEF_ERROR_PIPELINE`, with its line) and stays as it
+/// is. `progress` (optional) hears each step and may cancel before anything is written.
+/// `*out` gets `{"status": "created" | "updated" | "unchanged" | "out_of_date", "path": ...,
+/// "module": {...}, "changes": [...], "diagnostics": [...], "text": "..."}`.
+///
+/// # Safety
+/// As `mlreef_module_discover`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mlreef_pipeline_init(
+    repo: *const c_char,
+    repo_len: usize,
+    options_json: *const c_char,
+    options_len: usize,
+    progress: mlreef_progress_fn,
+    user_data: *mut c_void,
+    out: *mut *mut c_char,
+    out_error: *mut *mut mlreef_error,
+) -> mlreef_result {
+    let run = || {
+        // SAFETY: the caller promises `repo_len` readable bytes at `repo`.
+        let repo = PathBuf::from(unsafe { text(repo, repo_len, "repo") }?);
+        // SAFETY: likewise for `options_json`.
+        let json: InitJson = unsafe { options_arg(options_json, options_len) }?;
+        let mut options = pipeline::InitOptions {
+            discover: DiscoverOptions {
+                entry_point: json.entry_point,
+                requirements: json.requirements,
+                env: json.env,
+            },
+            check: json.check,
+            ..pipeline::InitOptions::default()
+        };
+        if let Some(image) = json.mlreef_image {
+            options.pipeline.mlreef_image = image;
+        }
+        let outcome = with_progress(progress, user_data, |reporter| match reporter {
+            Some(reporter) => pipeline::init_with(&repo, &options, reporter),
+            None => pipeline::init(&repo, &options),
+        })
+        .map_err(|e| from_init(&e))?;
+        Ok(to_json(&outcome))
     };
     // SAFETY: the caller promises `out` and `out_error` are NULL or writable.
     unsafe { call(out, out_error, run) }
