@@ -78,9 +78,13 @@ fn publish_job(module: &Module, options: &PipelineOptions) -> Json {
     })
 }
 
+/// The `.mlreef-run` template. Its script line gives the entry point exactly the words that
+/// `mlreef run-args --shell` printed into `MLREEF_ARGS`: the shell reads them as shell words
+/// (`eval "set -- ..."`, so quotes, spaces, `$`, `*` and newlines arrive as written) and passes
+/// them on as `"$@"`, never split or globbed again. The data paths stay quoted job variables.
 fn run_template(module: &Module) -> Json {
     let script_path = format!("{CODE_DIR}/{}", module.entry_points.train);
-    let mut script = format!("python {}", super::shell_line(&[script_path]));
+    let mut command = format!("python {}", super::shell_line(&[script_path]));
     let mut variables = Map::new();
     // The data paths the module declares become job variables, so a chained pipeline sets
     // them with `variables:` in a job that `extends: .mlreef-run`.
@@ -100,13 +104,14 @@ fn run_template(module: &Module) -> Json {
         let default = parameter.default.as_str().unwrap_or_default();
         variables.insert(variable.to_owned(), json!(default));
         let _ = match flag {
-            Some(flag) => write!(script, " {flag} \"${variable}\""),
-            None => write!(script, " \"${variable}\""),
+            Some(flag) => write!(command, " {flag} \"${variable}\""),
+            None => write!(command, " \"${variable}\""),
         };
     }
-    // Other parameter values, as `mlreef run-args --shell` prints them; the shell splits them.
     variables.insert("MLREEF_ARGS".to_owned(), json!(""));
-    script.push_str(" $MLREEF_ARGS");
+    // One line, so that the words and the command share one shell whatever runs the script;
+    // a quoting error in MLREEF_ARGS stops the job instead of running with the wrong words.
+    let script = format!("eval \"set -- $MLREEF_ARGS\" && {command} \"$@\"");
     json!({
         "image": {"name": image_tag(module), "entrypoint": [""]},
         "variables": variables,
