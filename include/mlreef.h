@@ -134,7 +134,8 @@ uint64_t mlreef_error_column(const struct mlreef_error *error);
  helper modules). `*out` gets the JSON of `mlreef params --json`.
 
  # Safety
- Pointers must be NULL or valid for their lengths; `out`/`out_error` NULL or writable.
+ Each string pointer must be NULL or point to its length in bytes, readable and unchanged
+ for the call; `out` and `out_error` must each be NULL or valid for writing one pointer.
  */
 mlreef_result mlreef_params_extract(const char *source,
                                     size_t source_len,
@@ -145,7 +146,8 @@ mlreef_result mlreef_params_extract(const char *source,
 
 /*
  Extracts the parameters of a script file (its argparse parser, else the legacy
- decorators); `repo` (optional) bounds which helper modules are read.
+ decorators); `repo` (optional) bounds which helper modules are read, by default the
+ script's git root, else its folder.
 
  # Safety
  As `mlreef_params_extract`.
@@ -178,7 +180,8 @@ mlreef_result mlreef_requirements_parse(const char *text_ptr,
  `{"module": {...}, "diagnostics": [...]}`.
 
  # Safety
- As `mlreef_params_extract`; `user_data` is passed to `progress` as it is.
+ As `mlreef_params_extract`; `progress` must be NULL or a function that may be called with
+ `user_data` during the call.
  */
 mlreef_result mlreef_module_discover(const char *repo,
                                      size_t repo_len,
@@ -239,6 +242,27 @@ mlreef_result mlreef_pipeline_merge(const char *recorded_json,
                                     size_t discovered_len,
                                     char **out,
                                     struct mlreef_error **out_error);
+
+/*
+ Writes or updates the `mlreef.yml` of the repository at `repo`, as `mlreef init` does:
+ discovers the module, keeps what a person set in the existing file, and replaces the file
+ atomically only when it changes. With `"check": true` in `options` nothing is written. A
+ broken existing file is an error (`MLREEF_ERROR_PIPELINE`, with its line) and stays as it
+ is. `progress` (optional) hears each step and may cancel before anything is written.
+ `*out` gets `{"status": "created" | "updated" | "unchanged" | "out_of_date", "path": ...,
+ "module": {...}, "changes": [...], "diagnostics": [...], "text": "..."}`.
+
+ # Safety
+ As `mlreef_module_discover`.
+ */
+mlreef_result mlreef_pipeline_init(const char *repo,
+                                   size_t repo_len,
+                                   const char *options_json,
+                                   size_t options_len,
+                                   mlreef_progress_fn progress,
+                                   void *user_data,
+                                   char **out,
+                                   struct mlreef_error **out_error);
 
 /*
  The argv that runs a module (JSON) with `values` (a JSON object keyed by parameter name);

@@ -36,7 +36,7 @@ fn bench_requirements(c: &mut Criterion) {
     // An empty env keeps `${VAR}` as written, so the result does not depend on the shell.
     let options = Options {
         repo: Some(requirements_corpus_dir()),
-        env: std::collections::HashMap::new(),
+        env: Some(std::collections::HashMap::new()),
         ..Options::default()
     };
     group.throughput(Throughput::Bytes(total_bytes(&corpus)));

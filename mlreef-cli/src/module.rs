@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use mlreef_core::Severity;
 use mlreef_core::module::{DiscoverOptions, Discovered, Module};
-use mlreef_core::pipeline::{self, Assignment, PipelineOptions};
+use mlreef_core::pipeline::{self, Assignment, InitOptions, InitOutcome, InitStatus};
 
 /// Describe the module a repository makes, without running anything
 ///
@@ -47,8 +47,8 @@ pub struct InspectArgs {
     requirements: Option<PathBuf>,
 }
 
-/// Discovers the module in `repo`, with `${VAR}` from the process environment; a repository
-/// that makes no module is reported and gives exit status 1.
+/// Discovers the module in `repo` (`${VAR}` from the process environment, the library's
+/// default); a repository that makes no module is reported and gives exit status 1.
 fn discover(
     repo: &std::path::Path,
     entry_point: Option<PathBuf>,
@@ -57,7 +57,7 @@ fn discover(
     let options = DiscoverOptions {
         entry_point,
         requirements,
-        env: std::env::vars().collect(),
+        env: None,
     };
     Module::discover(repo, &options).map_err(|error| {
         eprintln!("error: {}", crate::error_chain(&error));
@@ -187,85 +187,65 @@ pub struct InitArgs {
 }
 
 pub fn run_init(args: &InitArgs) -> ExitCode {
-    let path = args.repo.join("mlreef.yml");
-    let existing = if path.is_file() {
-        match pipeline::read_file(&path) {
-            Ok(file) => Some(file),
-            Err(error) => {
-                eprintln!("{}", crate::error_chain(&error));
-                return ExitCode::FAILURE;
-            }
-        }
-    } else {
-        None
+    let mut options = InitOptions {
+        discover: DiscoverOptions {
+            entry_point: args.entry_point.clone(),
+            requirements: args.requirements.clone(),
+            env: None,
+        },
+        check: args.check,
+        ..InitOptions::default()
     };
-    let discovered = match discover(
-        &args.repo,
-        args.entry_point.clone(),
-        args.requirements.clone(),
-    ) {
-        Ok(discovered) => discovered,
-        Err(code) => return code,
-    };
-    let (module, changes) = match existing.as_ref().and_then(|f| f.module.as_ref()) {
-        Some(recorded) => pipeline::merge(recorded, &discovered.module),
-        None => (discovered.module.clone(), Vec::new()),
-    };
-    let mut pipeline_options = PipelineOptions::default();
     if let Some(image) = &args.mlreef_image {
-        pipeline_options.mlreef_image.clone_from(image);
+        options.pipeline.mlreef_image.clone_from(image);
     }
-    let text = pipeline::render(&module, existing.as_ref(), &pipeline_options);
-    let before = std::fs::read_to_string(&path).ok();
-    let unchanged = before.as_deref() == Some(text.as_str());
-    let fallback = module.entry_points.train.clone();
-    for diagnostic in discovered.diagnostics.iter().chain(&module.validate()) {
+    let outcome = match pipeline::init(&args.repo, &options) {
+        Ok(outcome) => outcome,
+        Err(error) => {
+            // A broken mlreef.yml already says `FILE:LINE:COL:`; the rest say what failed.
+            let prefix = if matches!(error, pipeline::InitError::Existing(_)) {
+                ""
+            } else {
+                "error: "
+            };
+            eprintln!("{prefix}{}", crate::error_chain(&error));
+            return ExitCode::FAILURE;
+        }
+    };
+    let fallback = outcome.module.entry_points.train.clone();
+    for diagnostic in &outcome.diagnostics {
         eprintln!("{}", crate::format_diagnostic(&fallback, diagnostic));
     }
-    if args.check {
-        if unchanged {
-            println!("mlreef.yml is up to date");
-            return ExitCode::SUCCESS;
-        }
-        println!("mlreef.yml is not up to date; run `mlreef init`");
-        for change in &changes {
-            println!("  {change}");
-        }
-        return ExitCode::FAILURE;
+    if let Err(code) = crate::print(&init_report(&outcome)) {
+        return code;
     }
-    if unchanged {
-        println!("mlreef.yml is up to date");
-        return ExitCode::SUCCESS;
-    }
-    if let Err(error) = write_atomically(&path, &text) {
-        eprintln!("error: cannot write `{}`: {error}", path.display());
-        return ExitCode::FAILURE;
-    }
-    if before.is_none() {
-        println!(
-            "wrote {} ({} parameters, {} requirement lines)",
-            path.display(),
-            module.parameters.len(),
-            module.requirements.len()
-        );
-    } else if changes.is_empty() {
-        println!("updated {} (layout only)", path.display());
+    if outcome.status == InitStatus::OutOfDate {
+        ExitCode::FAILURE
     } else {
-        println!("updated {}:", path.display());
-        for change in &changes {
-            println!("  {change}");
-        }
+        ExitCode::SUCCESS
     }
-    ExitCode::SUCCESS
 }
 
-/// Writes beside the target and renames over it, so a crash never leaves half a file.
-fn write_atomically(path: &std::path::Path, text: &str) -> std::io::Result<()> {
-    let temporary = path.with_extension("yml.tmp");
-    std::fs::write(&temporary, text)?;
-    std::fs::rename(&temporary, path).inspect_err(|_| {
-        let _ = std::fs::remove_file(&temporary);
-    })
+/// What `init` did, for people.
+fn init_report(outcome: &InitOutcome) -> String {
+    let path = outcome.path.display();
+    let mut text = match outcome.status {
+        InitStatus::Unchanged => return "mlreef.yml is up to date\n".to_owned(),
+        InitStatus::OutOfDate => "mlreef.yml is not up to date; run `mlreef init`\n".to_owned(),
+        InitStatus::Created => {
+            return format!(
+                "wrote {path} ({} parameters, {} requirement lines)\n",
+                outcome.module.parameters.len(),
+                outcome.module.requirements.len()
+            );
+        }
+        _ if outcome.changes.is_empty() => return format!("updated {path} (layout only)\n"),
+        _ => format!("updated {path}:\n"),
+    };
+    for change in &outcome.changes {
+        let _ = writeln!(text, "  {change}");
+    }
+    text
 }
 
 /// Print the command line that runs the module with chosen parameter values

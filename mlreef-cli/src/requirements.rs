@@ -4,8 +4,8 @@ use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use mlreef_core::Severity;
 use mlreef_core::requirements::{self, Options, Requirement, RequirementsFile, Target};
-use mlreef_core::{Severity, argparse};
 
 use crate::table;
 
@@ -67,13 +67,10 @@ pub fn run(args: &Args) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // The repository and the `${VAR}` values default in the library, as in every binding.
     let options = Options {
-        env: std::env::vars().collect(),
-        repo: Some(
-            args.repo
-                .clone()
-                .unwrap_or_else(|| argparse::default_repo(&args.file)),
-        ),
+        env: None,
+        repo: args.repo.clone(),
         path: None,
         allow_outside_repo: args.allow_outside_repo,
     };

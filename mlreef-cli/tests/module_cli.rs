@@ -17,16 +17,10 @@ fn inspect_prints_the_discovered_module() {
     let repo = path_str(dir.path());
     let output = mlreef(&["inspect", "--json", repo]);
     assert!(output.status.success(), "{output:?}");
-    let expected = Module::discover(
-        dir.path(),
-        &DiscoverOptions {
-            env: std::env::vars().collect(),
-            ..DiscoverOptions::default()
-        },
-    )
-    .unwrap()
-    .module
-    .to_json();
+    let expected = Module::discover(dir.path(), &DiscoverOptions::default())
+        .unwrap()
+        .module
+        .to_json();
     assert_eq!(text(&output.stdout), format!("{expected}\n"));
     // A model without output data types is worth a warning, not a failure.
     assert!(

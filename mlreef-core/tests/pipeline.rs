@@ -8,7 +8,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use mlreef_core::module::{DiscoverOptions, Module, ModuleKind, Visibility};
-use mlreef_core::pipeline::{self, PipelineError, PipelineOptions};
+use mlreef_core::pipeline::{self, InitOptions, PipelineError, PipelineOptions};
 
 fn modules_dir() -> PathBuf {
     common::fixtures_dir("modules")
@@ -34,19 +34,15 @@ fn copy_repo(name: &str) -> tempfile::TempDir {
     dir
 }
 
-/// What `mlreef init` does: discover, merge into an existing mlreef.yml, render.
+/// What `mlreef init` would write (its `check` mode, which writes nothing), and the changes.
 fn init(repo: &Path) -> (String, Vec<String>) {
-    let path = repo.join("mlreef.yml");
-    let existing = path.is_file().then(|| pipeline::read_file(&path).unwrap());
-    let discovered = Module::discover(repo, &DiscoverOptions::default())
-        .unwrap()
-        .module;
-    let (module, changes) = match existing.as_ref().and_then(|f| f.module.as_ref()) {
-        Some(recorded) => pipeline::merge(recorded, &discovered),
-        None => (discovered, Vec::new()),
+    let options = InitOptions {
+        check: true,
+        ..InitOptions::default()
     };
-    let text = pipeline::render(&module, existing.as_ref(), &PipelineOptions::default());
-    (text, changes.into_iter().map(|c| c.to_string()).collect())
+    let outcome = pipeline::init(repo, &options).unwrap();
+    let changes = outcome.changes.iter().map(ToString::to_string).collect();
+    (outcome.text, changes)
 }
 
 fn repositories() -> Vec<String> {
@@ -229,5 +225,123 @@ fn anchors_and_merge_keys_are_written_out() {
     assert_eq!(
         file.document["test"],
         serde_json::json!({"tags": ["cpu"], "script": ["pytest"], "image": "python:3.11"})
+    );
+}
+
+/// A shell that runs, by name or path.
+fn shell_available(shell: &str) -> bool {
+    std::process::Command::new(shell)
+        .args(["-c", "true"])
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+#[test]
+fn the_run_template_gives_the_script_exactly_the_words_run_args_printed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    fs::create_dir_all(repo.join("my src")).unwrap();
+    fs::write(
+        repo.join("my src/train it.py"),
+        "import argparse\np = argparse.ArgumentParser()\np.add_argument('-i', '--input-path')\np.add_argument('--output-path', default='out')\np.add_argument('--note')\np.parse_args()\n",
+    )
+    .unwrap();
+    let options = DiscoverOptions {
+        entry_point: Some("my src/train it.py".into()),
+        ..DiscoverOptions::default()
+    };
+    let module = Module::discover(&repo, &options).unwrap().module;
+    let text = pipeline::render(&module, None, &PipelineOptions::default());
+    let file = pipeline::read(&text, None).unwrap();
+    let script = file.document[pipeline::RUN_TEMPLATE]["script"][0]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // The entry point in the image becomes a script that prints the words it receives.
+    let python = std::env::var("MLREEF_PYTHON").unwrap_or_else(|_| "python3".into());
+    let program = format!(
+        "python {}",
+        pipeline::shell_line(&[format!("{}/my src/train it.py", pipeline::CODE_DIR)])
+    );
+    assert!(script.contains(&program), "{script}");
+    let echo = tmp.path().join("print's argv.py");
+    fs::write(&echo, "import json, sys\nprint(json.dumps(sys.argv[1:]))\n").unwrap();
+    let line = script.replacen(
+        &program,
+        &pipeline::shell_line(&[python, echo.display().to_string()]),
+        1,
+    );
+    // Files a glob would match, in the folder the shell runs in.
+    for name in ["a.py", "b.py", "x"] {
+        fs::write(tmp.path().join(name), "").unwrap();
+    }
+    let words = |items: &[&str]| -> Vec<String> { items.iter().map(|&w| w.to_owned()).collect() };
+    let argvs: Vec<Vec<String>> = vec![
+        words(&[]),
+        words(&["--note", "two words"]),
+        words(&["--note", "it's", "--b", "say \"hi\"", "'", "\"", "'\"'\"'"]),
+        words(&[
+            "--note",
+            "$HOME",
+            "${PATH}",
+            "$(echo run)",
+            "`echo run`",
+            "$1",
+            "$@",
+        ]),
+        words(&["*", "*.py", "?", "[ab].py", "~", "~/x"]),
+        words(&["C:\\dir\\file", "\\", "\\n", "end\\", "\\'"]),
+        words(&["", "--note", "", "  "]),
+        words(&["line one\nline two", "\n", "trailing\n\n", "\ttab\r"]),
+        words(&[
+            "; echo no",
+            "&& echo no",
+            "| cat",
+            "> out.txt",
+            "# not a comment",
+            "a=b",
+        ]),
+        words(&["--x=-1", "--", "-pos", "naïve — ✓"]),
+    ];
+    let mut shells = vec!["/bin/sh"];
+    shells.extend(["bash", "dash"].into_iter().filter(|s| shell_available(s)));
+    assert!(shell_available("/bin/sh"), "a POSIX /bin/sh");
+    let (input, output) = ("/data/my images", "out $HOME 'x'");
+    for shell in &shells {
+        for argv in &argvs {
+            let run = std::process::Command::new(shell)
+                .arg("-c")
+                .arg(&line)
+                .current_dir(tmp.path())
+                .env("MLREEF_ARGS", pipeline::shell_line(argv))
+                .env("INPUT_PATH", input)
+                .env("OUTPUT_PATH", output)
+                .output()
+                .unwrap();
+            assert!(
+                run.status.success(),
+                "{shell}: {line}\n{}",
+                String::from_utf8_lossy(&run.stderr)
+            );
+            let got: Vec<String> = serde_json::from_slice(&run.stdout)
+                .unwrap_or_else(|e| panic!("{shell}: {e}: {:?}", run.stdout));
+            let mut expected = words(&["--input-path", input, "--output-path", output]);
+            expected.extend(argv.iter().cloned());
+            assert_eq!(
+                got,
+                expected,
+                "{shell} with MLREEF_ARGS={}",
+                pipeline::shell_line(argv)
+            );
+        }
+    }
+    assert!(
+        !tmp.path().join("out.txt").exists(),
+        "nothing in MLREEF_ARGS ran"
+    );
+    eprintln!(
+        "run template: {} argvs each under {}",
+        argvs.len(),
+        shells.join(", ")
     );
 }

@@ -11,7 +11,7 @@ use serde_json::json;
 
 fn options(repo: &Path) -> Options {
     Options {
-        env: common::requirements_env(),
+        env: Some(common::requirements_env()),
         repo: Some(repo.to_owned()),
         ..Options::default()
     }
@@ -140,12 +140,18 @@ fn variables_expand_only_in_pips_form() {
     let file = parse(
         "pkg==${V}\n",
         &Options {
-            env: [("V".to_owned(), "1.0".to_owned())].into(),
+            env: Some([("V".to_owned(), "1.0".to_owned())].into()),
             ..Options::default()
         },
     );
     assert_eq!(file.requirements[0].specifier, "==1.0");
-    let unset = parse("pkg==${V}\n", &Options::default());
+    let unset = parse(
+        "pkg==${V}\n",
+        &Options {
+            env: Some(std::collections::HashMap::new()),
+            ..Options::default()
+        },
+    );
     assert!(
         unset.first_error().is_some(),
         "an unexpanded variable is not a version"

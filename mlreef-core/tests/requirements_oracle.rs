@@ -23,7 +23,7 @@ fn run_oracle(root: &Path, files: &[std::path::PathBuf]) -> Value {
     let mut ours = serde_json::Map::new();
     for file in files {
         let options = Options {
-            env: env.clone(),
+            env: Some(env.clone()),
             repo: Some(root.to_owned()),
             ..Options::default()
         };

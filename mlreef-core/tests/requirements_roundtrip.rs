@@ -152,7 +152,7 @@ fn corpus_and_fixtures_round_trip() {
     for path in files {
         let repo = path.parent().unwrap();
         let options = Options {
-            env: env.clone(),
+            env: Some(env.clone()),
             repo: Some(repo.to_owned()),
             ..Options::default()
         };

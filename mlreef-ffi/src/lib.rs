@@ -9,9 +9,12 @@
 //!   owned `mlreef_error` with code, message, line and column, freed with `mlreef_error_free`.
 //! - Every function checks its pointers and catches panics; no input can crash the caller.
 //! - `_free(NULL)` is a no-op. Functions are thread-safe; objects are not shared.
+//! - Every `unsafe` block is one call, with a `SAFETY:` comment naming the caller's promise
+//!   (the `# Safety` section of the function) that makes it sound.
 #![allow(unsafe_code)]
 #![allow(non_camel_case_types)]
 
+use std::collections::HashMap;
 use std::ffi::{CString, c_char, c_int, c_void};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
@@ -99,13 +102,15 @@ pub type mlreef_progress_fn = Option<
     ) -> c_int,
 >;
 
-fn io_error(path: &std::path::Path, source: &std::io::Error) -> mlreef_error {
+/// An IO error as a result code (not found, permission denied, other) and a message that says
+/// what was being done (`cannot read`, `cannot write`).
+fn io_error(doing: &str, path: &std::path::Path, source: &std::io::Error) -> mlreef_error {
     let code = match source.kind() {
         std::io::ErrorKind::NotFound => MLREEF_ERROR_NOT_FOUND,
         std::io::ErrorKind::PermissionDenied => MLREEF_ERROR_PERMISSION_DENIED,
         _ => MLREEF_ERROR_IO,
     };
-    mlreef_error::new(code, format!("cannot read `{}`: {source}", path.display()))
+    mlreef_error::new(code, format!("{doing} `{}`: {source}", path.display()))
 }
 
 /// An error with the position the core gave, if any.
@@ -123,14 +128,14 @@ fn positioned(
 
 fn from_argparse(error: &argparse::Error) -> mlreef_error {
     if let argparse::Error::Io { path, source } = error {
-        return io_error(path, source);
+        return io_error("cannot read", path, source);
     }
     positioned(MLREEF_ERROR_SYNTAX, error.to_string(), error.position())
 }
 
 fn from_requirements(error: &requirements::Error) -> mlreef_error {
     if let requirements::Error::Io { path, source } = error {
-        return io_error(path, source);
+        return io_error("cannot read", path, source);
     }
     positioned(
         MLREEF_ERROR_REQUIREMENTS,
@@ -140,24 +145,18 @@ fn from_requirements(error: &requirements::Error) -> mlreef_error {
 }
 
 fn from_pipeline(error: &pipeline::PipelineError) -> mlreef_error {
-    match error {
-        pipeline::PipelineError::Io { path, source } => io_error(path, source),
-        pipeline::PipelineError::Yaml { line, column, .. } => {
-            mlreef_error::new(MLREEF_ERROR_PIPELINE, error.to_string()).at(*line, *column)
-        }
-        pipeline::PipelineError::Shape { line, .. } => {
-            mlreef_error::new(MLREEF_ERROR_PIPELINE, error.to_string()).at(*line, 0)
-        }
-        _ => mlreef_error::new(MLREEF_ERROR_PIPELINE, error.to_string()),
+    if let pipeline::PipelineError::Io { path, source } = error {
+        return io_error("cannot read", path, source);
     }
+    positioned(MLREEF_ERROR_PIPELINE, error.to_string(), error.position())
 }
 
 fn from_module(error: &module::Error) -> mlreef_error {
     match error {
-        module::Error::Io { path, source } => io_error(path, source),
+        module::Error::Io { path, source } => io_error("cannot read", path, source),
         module::Error::Script(e) => from_argparse(e),
         module::Error::Requirements(e) => from_requirements(e),
-        module::Error::Pipeline(e) => from_pipeline(e),
+        module::Error::Recorded(e) => from_pipeline(e),
         module::Error::NoEntryPoint { .. } => {
             mlreef_error::new(MLREEF_ERROR_NO_ENTRY_POINT, error.to_string())
         }
@@ -169,24 +168,32 @@ fn from_module(error: &module::Error) -> mlreef_error {
     }
 }
 
+fn from_init(error: &pipeline::InitError) -> mlreef_error {
+    match error {
+        pipeline::InitError::Existing(e) => from_pipeline(e),
+        pipeline::InitError::Discover(e) => from_module(e),
+        pipeline::InitError::Write { path, source } => io_error("cannot write", path, source),
+        pipeline::InitError::Cancelled => {
+            mlreef_error::new(MLREEF_ERROR_CANCELLED, error.to_string())
+        }
+        _ => mlreef_error::new(MLREEF_ERROR_PIPELINE, error.to_string()),
+    }
+}
+
 /// A required string argument.
 ///
 /// # Safety
-/// `ptr` must point to `len` readable bytes (or be NULL).
+/// `ptr` must be NULL or point to `len` bytes that stay readable and unchanged for the call.
 unsafe fn text<'a>(ptr: *const c_char, len: usize, name: &str) -> Result<&'a str, mlreef_error> {
-    match unsafe { optional_text(ptr, len, name)? } {
-        Some(text) => Ok(text),
-        None => Err(mlreef_error::new(
-            MLREEF_ERROR_NULL_POINTER,
-            format!("`{name}` is NULL"),
-        )),
-    }
+    // SAFETY: the same promise, passed on.
+    let text = unsafe { optional_text(ptr, len, name) }?;
+    text.ok_or_else(|| mlreef_error::new(MLREEF_ERROR_NULL_POINTER, format!("`{name}` is NULL")))
 }
 
 /// An optional string argument: NULL with length 0 is absent.
 ///
 /// # Safety
-/// `ptr` must point to `len` readable bytes (or be NULL).
+/// `ptr` must be NULL or point to `len` bytes that stay readable and unchanged for the call.
 unsafe fn optional_text<'a>(
     ptr: *const c_char,
     len: usize,
@@ -202,6 +209,9 @@ unsafe fn optional_text<'a>(
             ))
         };
     }
+    // SAFETY: `ptr` is not NULL, and the caller promises `len` readable bytes there that do
+    // not change during the call; bytes need no alignment, and no C object spans more than
+    // `isize::MAX` bytes.
     let bytes = unsafe { std::slice::from_raw_parts(ptr.cast::<u8>(), len) };
     std::str::from_utf8(bytes).map(Some).map_err(|e| {
         mlreef_error::new(
@@ -214,21 +224,56 @@ unsafe fn optional_text<'a>(
     })
 }
 
-/// A JSON argument.
+/// An optional JSON argument.
+///
+/// # Safety
+/// As [`optional_text`].
 unsafe fn json_arg(
     ptr: *const c_char,
     len: usize,
     name: &str,
 ) -> Result<Option<Value>, mlreef_error> {
-    match unsafe { optional_text(ptr, len, name)? } {
-        None => Ok(None),
-        Some(text) => serde_json::from_str(text).map(Some).map_err(|e| {
+    // SAFETY: the same promise, passed on.
+    let text = unsafe { optional_text(ptr, len, name) }?;
+    text.map(|text| {
+        serde_json::from_str(text).map_err(|e| {
             mlreef_error::new(
                 MLREEF_ERROR_INVALID_JSON,
                 format!("`{name}` is not valid JSON: {e}"),
             )
             .at(e.line(), e.column())
-        }),
+        })
+    })
+    .transpose()
+}
+
+/// An optional options object: absent gives the defaults; unknown keys are refused.
+///
+/// # Safety
+/// As [`optional_text`].
+unsafe fn options_arg<T: serde::de::DeserializeOwned + Default>(
+    ptr: *const c_char,
+    len: usize,
+) -> Result<T, mlreef_error> {
+    // SAFETY: the same promise, passed on.
+    match unsafe { json_arg(ptr, len, "options") }? {
+        Some(value) => parse_json(value, "options"),
+        None => Ok(T::default()),
+    }
+}
+
+/// A required module description (JSON).
+///
+/// # Safety
+/// As [`optional_text`].
+unsafe fn module_arg(ptr: *const c_char, len: usize, name: &str) -> Result<Module, mlreef_error> {
+    // SAFETY: the same promise, passed on.
+    match unsafe { json_arg(ptr, len, name) }? {
+        Some(value) => parse_json(value, name),
+        None => Err(mlreef_error::new(
+            MLREEF_ERROR_NULL_POINTER,
+            format!("`{name}` is NULL"),
+        )),
     }
 }
 
@@ -244,14 +289,15 @@ fn parse_json<T: serde::de::DeserializeOwned>(value: Value, name: &str) -> Resul
 /// Runs `f` behind the panic boundary and hands its string result or error to the caller.
 ///
 /// # Safety
-/// `out` and `out_error` must be NULL or writable.
+/// `out` and `out_error` must each be NULL or valid for writing one pointer.
 unsafe fn call(
     out: *mut *mut c_char,
     out_error: *mut *mut mlreef_error,
     f: impl FnOnce() -> Result<String, mlreef_error>,
 ) -> mlreef_result {
     if !out_error.is_null() {
-        unsafe { *out_error = std::ptr::null_mut() };
+        // SAFETY: not NULL, and the caller promises it is writable.
+        unsafe { out_error.write(std::ptr::null_mut()) };
     }
     let result = if out.is_null() {
         Err(mlreef_error::new(
@@ -259,7 +305,8 @@ unsafe fn call(
             "`out` is NULL",
         ))
     } else {
-        unsafe { *out = std::ptr::null_mut() };
+        // SAFETY: not NULL, and the caller promises it is writable.
+        unsafe { out.write(std::ptr::null_mut()) };
         catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|_| {
             Err(mlreef_error::new(
                 MLREEF_ERROR_PANIC,
@@ -270,13 +317,15 @@ unsafe fn call(
     match result {
         Ok(text) => {
             let text = CString::new(text.replace('\0', "\\u0000")).unwrap_or_default();
-            unsafe { *out = text.into_raw() };
+            // SAFETY: `out` is not NULL here (a NULL `out` is an error above), and writable.
+            unsafe { out.write(text.into_raw()) };
             MLREEF_OK
         }
         Err(error) => {
             let code = error.code;
             if !out_error.is_null() {
-                unsafe { *out_error = Box::into_raw(Box::new(error)) };
+                // SAFETY: not NULL, and the caller promises it is writable.
+                unsafe { out_error.write(Box::into_raw(Box::new(error))) };
             }
             code
         }
@@ -300,6 +349,8 @@ pub extern "C" fn mlreef_version() -> *const c_char {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn mlreef_string_free(s: *mut c_char) {
     if !s.is_null() {
+        // SAFETY: the caller promises `s` came from `CString::into_raw` in `call` and was not
+        // freed before.
         drop(unsafe { CString::from_raw(s) });
     }
 }
@@ -311,8 +362,20 @@ pub unsafe extern "C" fn mlreef_string_free(s: *mut c_char) {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn mlreef_error_free(error: *mut mlreef_error) {
     if !error.is_null() {
+        // SAFETY: the caller promises `error` came from `Box::into_raw` in `call` and was not
+        // freed before.
         drop(unsafe { Box::from_raw(error) });
     }
+}
+
+/// The error behind a pointer the caller got from this library.
+///
+/// # Safety
+/// `error` must be NULL or a live error from this library.
+unsafe fn error_ref<'a>(error: *const mlreef_error) -> Option<&'a mlreef_error> {
+    // SAFETY: the caller promises NULL (which gives `None`) or a live, properly aligned error
+    // made by `call`, which nobody mutates while it is borrowed here.
+    unsafe { error.as_ref() }
 }
 
 /// The error's result code (`MLREEF_ERROR_NULL_POINTER` for a NULL error).
@@ -321,7 +384,9 @@ pub unsafe extern "C" fn mlreef_error_free(error: *mut mlreef_error) {
 /// `error` must be NULL or a live error from this library.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn mlreef_error_code(error: *const mlreef_error) -> mlreef_result {
-    unsafe { error.as_ref() }.map_or(MLREEF_ERROR_NULL_POINTER, |e| e.code)
+    // SAFETY: the caller's promise, passed on.
+    let error = unsafe { error_ref(error) };
+    error.map_or(MLREEF_ERROR_NULL_POINTER, |e| e.code)
 }
 
 /// The error's message, NUL-terminated UTF-8, owned by the error ("" for NULL).
@@ -330,7 +395,9 @@ pub unsafe extern "C" fn mlreef_error_code(error: *const mlreef_error) -> mlreef
 /// `error` must be NULL or a live error from this library.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn mlreef_error_message(error: *const mlreef_error) -> *const c_char {
-    unsafe { error.as_ref() }.map_or(c"".as_ptr(), |e| e.message.as_ptr())
+    // SAFETY: the caller's promise, passed on.
+    let error = unsafe { error_ref(error) };
+    error.map_or(c"".as_ptr(), |e| e.message.as_ptr())
 }
 
 /// The 1-based line the error is at, 0 when it has none.
@@ -339,7 +406,9 @@ pub unsafe extern "C" fn mlreef_error_message(error: *const mlreef_error) -> *co
 /// `error` must be NULL or a live error from this library.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn mlreef_error_line(error: *const mlreef_error) -> u64 {
-    unsafe { error.as_ref() }.map_or(0, |e| e.line)
+    // SAFETY: the caller's promise, passed on.
+    let error = unsafe { error_ref(error) };
+    error.map_or(0, |e| e.line)
 }
 
 /// The 1-based column the error is at, 0 when it has none.
@@ -348,14 +417,17 @@ pub unsafe extern "C" fn mlreef_error_line(error: *const mlreef_error) -> u64 {
 /// `error` must be NULL or a live error from this library.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn mlreef_error_column(error: *const mlreef_error) -> u64 {
-    unsafe { error.as_ref() }.map_or(0, |e| e.column)
+    // SAFETY: the caller's promise, passed on.
+    let error = unsafe { error_ref(error) };
+    error.map_or(0, |e| e.column)
 }
 
 /// Extracts the parameters of Python source (`path`, optional, names it and locates its
 /// helper modules). `*out` gets the JSON of `mlreef params --json`.
 ///
 /// # Safety
-/// Pointers must be NULL or valid for their lengths; `out`/`out_error` NULL or writable.
+/// Each string pointer must be NULL or point to its length in bytes, readable and unchanged
+/// for the call; `out` and `out_error` must each be NULL or valid for writing one pointer.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn mlreef_params_extract(
     source: *const c_char,
@@ -365,23 +437,26 @@ pub unsafe extern "C" fn mlreef_params_extract(
     out: *mut *mut c_char,
     out_error: *mut *mut mlreef_error,
 ) -> mlreef_result {
-    unsafe {
-        call(out, out_error, || {
-            let source = text(source, source_len, "source")?;
-            let path = optional_text(path, path_len, "path")?.map(PathBuf::from);
-            let options = argparse::Options {
-                path,
-                ..argparse::Options::default()
-            };
-            argparse::extract(source, &options)
-                .map(|e| e.to_json())
-                .map_err(|e| from_argparse(&e))
-        })
-    }
+    let run = || {
+        // SAFETY: the caller promises `source_len` readable bytes at `source`.
+        let source = unsafe { text(source, source_len, "source") }?;
+        // SAFETY: likewise for `path`.
+        let path = unsafe { optional_text(path, path_len, "path") }?.map(PathBuf::from);
+        let options = argparse::Options {
+            path,
+            ..argparse::Options::default()
+        };
+        argparse::extract(source, &options)
+            .map(|e| e.to_json())
+            .map_err(|e| from_argparse(&e))
+    };
+    // SAFETY: the caller promises `out` and `out_error` are NULL or writable.
+    unsafe { call(out, out_error, run) }
 }
 
 /// Extracts the parameters of a script file (its argparse parser, else the legacy
-/// decorators); `repo` (optional) bounds which helper modules are read.
+/// decorators); `repo` (optional) bounds which helper modules are read, by default the
+/// script's git root, else its folder.
 ///
 /// # Safety
 /// As `mlreef_params_extract`.
@@ -394,27 +469,29 @@ pub unsafe extern "C" fn mlreef_params_extract_file(
     out: *mut *mut c_char,
     out_error: *mut *mut mlreef_error,
 ) -> mlreef_result {
-    unsafe {
-        call(out, out_error, || {
-            let path = PathBuf::from(text(path, path_len, "path")?);
-            // Without `repo`, extraction uses the script's git root, else its folder.
-            let repo = optional_text(repo, repo_len, "repo")?.map(PathBuf::from);
-            module::script_parameters(&path, repo)
-                .map(|e| e.to_json())
-                .map_err(|e| from_argparse(&e))
-        })
-    }
+    let run = || {
+        // SAFETY: the caller promises `path_len` readable bytes at `path`.
+        let path = PathBuf::from(unsafe { text(path, path_len, "path") }?);
+        // SAFETY: likewise for `repo`.
+        let repo = unsafe { optional_text(repo, repo_len, "repo") }?.map(PathBuf::from);
+        module::script_parameters(&path, repo)
+            .map(|e| e.to_json())
+            .map_err(|e| from_argparse(&e))
+    };
+    // SAFETY: the caller promises `out` and `out_error` are NULL or writable.
+    unsafe { call(out, out_error, run) }
 }
 
 /// Options of requirements parsing, as JSON: `{"path": ..., "repo": ..., "env": {...},
 /// "allow_outside_repo": false, "python": "3.11", "platform": "linux/amd64"}` (all optional;
-/// with `python` or `platform`, markers are evaluated and `applies` is set).
+/// with `python` or `platform`, markers are evaluated and `applies` is set). Without `repo`,
+/// the file's git root (else its folder); without `env`, the process environment.
 #[derive(serde::Deserialize, Default)]
 #[serde(default, deny_unknown_fields)]
 struct RequirementsOptions {
     path: Option<PathBuf>,
     repo: Option<PathBuf>,
-    env: std::collections::HashMap<String, String>,
+    env: Option<HashMap<String, String>>,
     allow_outside_repo: bool,
     python: Option<String>,
     platform: Option<String>,
@@ -448,61 +525,72 @@ pub unsafe extern "C" fn mlreef_requirements_parse(
     out: *mut *mut c_char,
     out_error: *mut *mut mlreef_error,
 ) -> mlreef_result {
-    unsafe {
-        call(out, out_error, || {
-            let body = optional_text(text_ptr, text_len, "text")?;
-            let options: RequirementsOptions = match json_arg(options_json, options_len, "options")?
-            {
-                Some(value) => parse_json(value, "options")?,
-                None => RequirementsOptions::default(),
-            };
-            let core = requirements::Options {
-                env: options.env.clone(),
-                repo: options.repo.clone(),
-                path: options.path.clone(),
-                allow_outside_repo: options.allow_outside_repo,
-            };
-            let file = match (body, &options.path) {
-                (Some(body), Some(path)) if requirements::is_environment_file(path) => {
-                    requirements::parse_environment(body, &core)
-                        .map_err(|e| from_requirements(&e))?
-                }
-                (Some(body), _) => requirements::parse(body, &core),
-                (None, Some(path)) => {
-                    requirements::parse_file(path, &core).map_err(|e| from_requirements(&e))?
-                }
-                (None, None) => {
-                    return Err(mlreef_error::new(
-                        MLREEF_ERROR_NULL_POINTER,
-                        "give `text` or `options.path`",
-                    ));
-                }
-            };
-            requirements_result(file, &options)
-        })
-    }
+    let run = || {
+        // SAFETY: the caller promises `text_len` readable bytes at `text_ptr`.
+        let body = unsafe { optional_text(text_ptr, text_len, "text") }?;
+        // SAFETY: likewise for `options_json`.
+        let options: RequirementsOptions = unsafe { options_arg(options_json, options_len) }?;
+        let core = requirements::Options {
+            env: options.env.clone(),
+            repo: options.repo.clone(),
+            path: options.path.clone(),
+            allow_outside_repo: options.allow_outside_repo,
+        };
+        let file = match (body, &options.path) {
+            (Some(body), Some(path)) if requirements::is_environment_file(path) => {
+                requirements::parse_environment(body, &core).map_err(|e| from_requirements(&e))?
+            }
+            (Some(body), _) => requirements::parse(body, &core),
+            (None, Some(path)) => {
+                requirements::parse_file(path, &core).map_err(|e| from_requirements(&e))?
+            }
+            (None, None) => {
+                return Err(mlreef_error::new(
+                    MLREEF_ERROR_NULL_POINTER,
+                    "give `text` or `options.path`",
+                ));
+            }
+        };
+        requirements_result(file, &options)
+    };
+    // SAFETY: the caller promises `out` and `out_error` are NULL or writable.
+    unsafe { call(out, out_error, run) }
 }
 
-/// Options of discovery, as JSON: `{"entry_point": ..., "requirements": ..., "env": {...}}`.
+/// Options of discovery, as JSON: `{"entry_point": ..., "requirements": ..., "env": {...}}`
+/// (all optional; without `env`, the process environment).
 #[derive(serde::Deserialize, Default)]
 #[serde(default, deny_unknown_fields)]
 struct DiscoverJson {
     entry_point: Option<PathBuf>,
     requirements: Option<PathBuf>,
-    env: std::collections::HashMap<String, String>,
+    env: Option<HashMap<String, String>>,
 }
 
+impl From<DiscoverJson> for DiscoverOptions {
+    fn from(options: DiscoverJson) -> Self {
+        DiscoverOptions {
+            entry_point: options.entry_point,
+            requirements: options.requirements,
+            env: options.env,
+        }
+    }
+}
+
+/// The caller's progress callback, as the core's progress reporter.
 struct CallbackProgress {
     callback: unsafe extern "C" fn(*mut c_void, *const c_char, u64, i64, *const c_char) -> c_int,
     user_data: *mut c_void,
 }
 
-// The callback is called on the calling thread only (discovery does not spawn threads).
+// SAFETY: `Progress` asks for `Sync` because a reporter may be called from any thread, but the
+// core calls this one only on the thread of the C call that made it (discovery and init spawn
+// no threads), which is the thread the caller's promise for `user_data` is about.
 unsafe impl Sync for CallbackProgress {}
 
 impl Progress for CallbackProgress {
     fn report(&self, event: &Event<'_>) -> Result<(), Cancelled> {
-        let stage = CString::new(event.stage).unwrap_or_default();
+        let stage = CString::new(event.stage.replace('\0', "")).unwrap_or_default();
         let detail = event
             .detail
             .map(|d| CString::new(d.replace('\0', "")).unwrap_or_default());
@@ -511,6 +599,8 @@ impl Progress for CallbackProgress {
             .and_then(|t| i64::try_from(t).ok())
             .unwrap_or(-1);
         let detail_ptr = detail.as_ref().map_or(std::ptr::null(), |d| d.as_ptr());
+        // SAFETY: the caller promised a function that may be called with its `user_data`
+        // during the call; `stage` and `detail` are NUL-terminated and outlive the call.
         let answer = unsafe {
             (self.callback)(
                 self.user_data,
@@ -524,12 +614,28 @@ impl Progress for CallbackProgress {
     }
 }
 
+/// Runs `f` with the caller's progress callback, or with none.
+fn with_progress<T>(
+    progress: mlreef_progress_fn,
+    user_data: *mut c_void,
+    f: impl FnOnce(Option<&dyn Progress>) -> T,
+) -> T {
+    match progress {
+        Some(callback) => f(Some(&CallbackProgress {
+            callback,
+            user_data,
+        })),
+        None => f(None),
+    }
+}
+
 /// Discovers the module in the repository at `repo` (`options` JSON optional, see
 /// `DiscoverJson`); `progress` (optional) is called at each step and may cancel. `*out` gets
 /// `{"module": {...}, "diagnostics": [...]}`.
 ///
 /// # Safety
-/// As `mlreef_params_extract`; `user_data` is passed to `progress` as it is.
+/// As `mlreef_params_extract`; `progress` must be NULL or a function that may be called with
+/// `user_data` during the call.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn mlreef_module_discover(
     repo: *const c_char,
@@ -541,45 +647,23 @@ pub unsafe extern "C" fn mlreef_module_discover(
     out: *mut *mut c_char,
     out_error: *mut *mut mlreef_error,
 ) -> mlreef_result {
-    unsafe {
-        call(out, out_error, || {
-            let repo = PathBuf::from(text(repo, repo_len, "repo")?);
-            let options: DiscoverJson = match json_arg(options_json, options_len, "options")? {
-                Some(value) => parse_json(value, "options")?,
-                None => DiscoverJson::default(),
-            };
-            let options = DiscoverOptions {
-                entry_point: options.entry_point,
-                requirements: options.requirements,
-                env: options.env,
-            };
-            let discovered = match progress {
-                Some(callback) => Module::discover_with(
-                    &repo,
-                    &options,
-                    &CallbackProgress {
-                        callback,
-                        user_data,
-                    },
-                ),
-                None => Module::discover(&repo, &options),
-            }
-            .map_err(|e| from_module(&e))?;
-            Ok(to_json(
-                &serde_json::json!({"module": discovered.module, "diagnostics": discovered.diagnostics}),
-            ))
+    let run = || {
+        // SAFETY: the caller promises `repo_len` readable bytes at `repo`.
+        let repo = PathBuf::from(unsafe { text(repo, repo_len, "repo") }?);
+        // SAFETY: likewise for `options_json`.
+        let options: DiscoverJson = unsafe { options_arg(options_json, options_len) }?;
+        let options = DiscoverOptions::from(options);
+        let discovered = with_progress(progress, user_data, |reporter| match reporter {
+            Some(reporter) => Module::discover_with(&repo, &options, reporter),
+            None => Module::discover(&repo, &options),
         })
-    }
-}
-
-unsafe fn module_arg(ptr: *const c_char, len: usize, name: &str) -> Result<Module, mlreef_error> {
-    match unsafe { json_arg(ptr, len, name)? } {
-        Some(value) => parse_json(value, name),
-        None => Err(mlreef_error::new(
-            MLREEF_ERROR_NULL_POINTER,
-            format!("`{name}` is NULL"),
-        )),
-    }
+        .map_err(|e| from_module(&e))?;
+        Ok(to_json(
+            &serde_json::json!({"module": discovered.module, "diagnostics": discovered.diagnostics}),
+        ))
+    };
+    // SAFETY: the caller promises `out` and `out_error` are NULL or writable.
+    unsafe { call(out, out_error, run) }
 }
 
 /// Validates a module description (JSON); `*out` gets a JSON array of diagnostics.
@@ -593,13 +677,13 @@ pub unsafe extern "C" fn mlreef_module_validate(
     out: *mut *mut c_char,
     out_error: *mut *mut mlreef_error,
 ) -> mlreef_result {
-    unsafe {
-        call(out, out_error, || {
-            Ok(to_json(
-                &module_arg(module_json, module_len, "module")?.validate(),
-            ))
-        })
-    }
+    let run = || {
+        // SAFETY: the caller promises `module_len` readable bytes at `module_json`.
+        let module = unsafe { module_arg(module_json, module_len, "module") }?;
+        Ok(to_json(&module.validate()))
+    };
+    // SAFETY: the caller promises `out` and `out_error` are NULL or writable.
+    unsafe { call(out, out_error, run) }
 }
 
 /// Renders `mlreef.yml` for a module (JSON), keeping the other keys of `existing_yaml`
@@ -616,20 +700,22 @@ pub unsafe extern "C" fn mlreef_pipeline_render(
     out: *mut *mut c_char,
     out_error: *mut *mut mlreef_error,
 ) -> mlreef_result {
-    unsafe {
-        call(out, out_error, || {
-            let module = module_arg(module_json, module_len, "module")?;
-            let existing = optional_text(existing_yaml, existing_len, "existing")?
-                .map(|text| pipeline::read(text, None))
-                .transpose()
-                .map_err(|e| from_pipeline(&e))?;
-            Ok(pipeline::render(
-                &module,
-                existing.as_ref(),
-                &pipeline::PipelineOptions::default(),
-            ))
-        })
-    }
+    let run = || {
+        // SAFETY: the caller promises `module_len` readable bytes at `module_json`.
+        let module = unsafe { module_arg(module_json, module_len, "module") }?;
+        // SAFETY: likewise for `existing_yaml`.
+        let existing = unsafe { optional_text(existing_yaml, existing_len, "existing") }?
+            .map(|text| pipeline::read(text, None))
+            .transpose()
+            .map_err(|e| from_pipeline(&e))?;
+        Ok(pipeline::render(
+            &module,
+            existing.as_ref(),
+            &pipeline::PipelineOptions::default(),
+        ))
+    };
+    // SAFETY: the caller promises `out` and `out_error` are NULL or writable.
+    unsafe { call(out, out_error, run) }
 }
 
 /// Reads `mlreef.yml` text; `*out` gets the module description (JSON), or `null` when the file
@@ -644,13 +730,14 @@ pub unsafe extern "C" fn mlreef_pipeline_read(
     out: *mut *mut c_char,
     out_error: *mut *mut mlreef_error,
 ) -> mlreef_result {
-    unsafe {
-        call(out, out_error, || {
-            let file = pipeline::read(text(yaml, yaml_len, "yaml")?, None)
-                .map_err(|e| from_pipeline(&e))?;
-            Ok(to_json(&file.module))
-        })
-    }
+    let run = || {
+        // SAFETY: the caller promises `yaml_len` readable bytes at `yaml`.
+        let yaml = unsafe { text(yaml, yaml_len, "yaml") }?;
+        let file = pipeline::read(yaml, None).map_err(|e| from_pipeline(&e))?;
+        Ok(to_json(&file.module))
+    };
+    // SAFETY: the caller promises `out` and `out_error` are NULL or writable.
+    unsafe { call(out, out_error, run) }
 }
 
 /// Merges a discovered module into a recorded one (both JSON); `*out` gets
@@ -667,17 +754,80 @@ pub unsafe extern "C" fn mlreef_pipeline_merge(
     out: *mut *mut c_char,
     out_error: *mut *mut mlreef_error,
 ) -> mlreef_result {
-    unsafe {
-        call(out, out_error, || {
-            let recorded = module_arg(recorded_json, recorded_len, "recorded")?;
-            let discovered = module_arg(discovered_json, discovered_len, "discovered")?;
-            let (module, changes) = pipeline::merge(&recorded, &discovered);
-            let changes: Vec<String> = changes.into_iter().map(|c| c.to_string()).collect();
-            Ok(to_json(
-                &serde_json::json!({"module": module, "changes": changes}),
-            ))
+    let run = || {
+        // SAFETY: the caller promises `recorded_len` readable bytes at `recorded_json`.
+        let recorded = unsafe { module_arg(recorded_json, recorded_len, "recorded") }?;
+        // SAFETY: likewise for `discovered_json`.
+        let discovered = unsafe { module_arg(discovered_json, discovered_len, "discovered") }?;
+        let (module, changes) = module::merge(&recorded, &discovered);
+        Ok(to_json(
+            &serde_json::json!({"module": module, "changes": changes}),
+        ))
+    };
+    // SAFETY: the caller promises `out` and `out_error` are NULL or writable.
+    unsafe { call(out, out_error, run) }
+}
+
+/// Options of `mlreef_pipeline_init`, as JSON: `{"entry_point": ..., "requirements": ...,
+/// "env": {...}, "mlreef_image": ..., "check": false}` (all optional; without `env`, the
+/// process environment).
+#[derive(serde::Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+struct InitJson {
+    entry_point: Option<PathBuf>,
+    requirements: Option<PathBuf>,
+    env: Option<HashMap<String, String>>,
+    mlreef_image: Option<String>,
+    check: bool,
+}
+
+/// Writes or updates the `mlreef.yml` of the repository at `repo`, as `mlreef init` does:
+/// discovers the module, keeps what a person set in the existing file, and replaces the file
+/// atomically only when it changes. With `"check": true` in `options` nothing is written. A
+/// broken existing file is an error (`MLREEF_ERROR_PIPELINE`, with its line) and stays as it
+/// is. `progress` (optional) hears each step and may cancel before anything is written.
+/// `*out` gets `{"status": "created" | "updated" | "unchanged" | "out_of_date", "path": ...,
+/// "module": {...}, "changes": [...], "diagnostics": [...], "text": "..."}`.
+///
+/// # Safety
+/// As `mlreef_module_discover`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mlreef_pipeline_init(
+    repo: *const c_char,
+    repo_len: usize,
+    options_json: *const c_char,
+    options_len: usize,
+    progress: mlreef_progress_fn,
+    user_data: *mut c_void,
+    out: *mut *mut c_char,
+    out_error: *mut *mut mlreef_error,
+) -> mlreef_result {
+    let run = || {
+        // SAFETY: the caller promises `repo_len` readable bytes at `repo`.
+        let repo = PathBuf::from(unsafe { text(repo, repo_len, "repo") }?);
+        // SAFETY: likewise for `options_json`.
+        let json: InitJson = unsafe { options_arg(options_json, options_len) }?;
+        let mut options = pipeline::InitOptions {
+            discover: DiscoverOptions {
+                entry_point: json.entry_point,
+                requirements: json.requirements,
+                env: json.env,
+            },
+            check: json.check,
+            ..pipeline::InitOptions::default()
+        };
+        if let Some(image) = json.mlreef_image {
+            options.pipeline.mlreef_image = image;
+        }
+        let outcome = with_progress(progress, user_data, |reporter| match reporter {
+            Some(reporter) => pipeline::init_with(&repo, &options, reporter),
+            None => pipeline::init(&repo, &options),
         })
-    }
+        .map_err(|e| from_init(&e))?;
+        Ok(to_json(&outcome))
+    };
+    // SAFETY: the caller promises `out` and `out_error` are NULL or writable.
+    unsafe { call(out, out_error, run) }
 }
 
 /// The argv that runs a module (JSON) with `values` (a JSON object keyed by parameter name);
@@ -694,23 +844,26 @@ pub unsafe extern "C" fn mlreef_module_command_line(
     out: *mut *mut c_char,
     out_error: *mut *mut mlreef_error,
 ) -> mlreef_result {
-    unsafe {
-        call(out, out_error, || {
-            let module = module_arg(module_json, module_len, "module")?;
-            let Some(Value::Object(values)) = json_arg(values_json, values_len, "values")? else {
-                return Err(mlreef_error::new(
-                    MLREEF_ERROR_INVALID_JSON,
-                    "`values` must be a JSON object",
-                ));
-            };
-            let argv = module
-                .command_line(&values)
-                .map_err(|e| mlreef_error::new(MLREEF_ERROR_COMMAND_LINE, e.to_string()))?;
-            Ok(to_json(
-                &serde_json::json!({"shell": pipeline::shell_line(&argv), "argv": argv}),
-            ))
-        })
-    }
+    let run = || {
+        // SAFETY: the caller promises `module_len` readable bytes at `module_json`.
+        let module = unsafe { module_arg(module_json, module_len, "module") }?;
+        // SAFETY: likewise for `values_json`.
+        let Some(Value::Object(values)) = (unsafe { json_arg(values_json, values_len, "values") })?
+        else {
+            return Err(mlreef_error::new(
+                MLREEF_ERROR_INVALID_JSON,
+                "`values` must be a JSON object",
+            ));
+        };
+        let argv = module
+            .command_line(&values)
+            .map_err(|e| mlreef_error::new(MLREEF_ERROR_COMMAND_LINE, e.to_string()))?;
+        Ok(to_json(
+            &serde_json::json!({"shell": pipeline::shell_line(&argv), "argv": argv}),
+        ))
+    };
+    // SAFETY: the caller promises `out` and `out_error` are NULL or writable.
+    unsafe { call(out, out_error, run) }
 }
 
 /// JSON Schemas: of module descriptions when `module_json` is NULL, else of that module's
@@ -725,14 +878,14 @@ pub unsafe extern "C" fn mlreef_schema(
     out: *mut *mut c_char,
     out_error: *mut *mut mlreef_error,
 ) -> mlreef_result {
-    unsafe {
-        call(out, out_error, || {
-            if module_json.is_null() && module_len == 0 {
-                return Ok(to_json(&Module::json_schema()));
-            }
-            Ok(to_json(
-                &module_arg(module_json, module_len, "module")?.parameters_schema(),
-            ))
-        })
-    }
+    let run = || {
+        if module_json.is_null() && module_len == 0 {
+            return Ok(to_json(&Module::json_schema()));
+        }
+        // SAFETY: the caller promises `module_len` readable bytes at `module_json`.
+        let module = unsafe { module_arg(module_json, module_len, "module") }?;
+        Ok(to_json(&module.parameters_schema()))
+    };
+    // SAFETY: the caller promises `out` and `out_error` are NULL or writable.
+    unsafe { call(out, out_error, run) }
 }

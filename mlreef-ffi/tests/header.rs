@@ -47,6 +47,7 @@ fn version_macros_match_cargo_toml() {
             "`{line}` missing from include/mlreef.h"
         );
     }
+    // SAFETY: `mlreef_version` returns a pointer to a static NUL-terminated string.
     let library = unsafe { std::ffi::CStr::from_ptr(mlreef::mlreef_version()) };
     assert_eq!(library.to_str().unwrap(), env!("CARGO_PKG_VERSION"));
 }

@@ -147,8 +147,19 @@ pub fn from_module(error: &module::Error) -> PyErr {
         module::Error::Io { path, source } => io(path, source),
         module::Error::Script(inner) => from_argparse(inner),
         module::Error::Requirements(inner) => from_requirements(inner),
-        module::Error::Pipeline(inner) => from_pipeline(inner),
+        module::Error::Recorded(inner) => from_pipeline(inner),
         _ => ModuleError::new_err(error.to_string()),
+    }
+}
+
+/// `init` errors: a broken existing file as `from_pipeline` raises it, a repository that makes
+/// no module as `from_module`, a file that cannot be written as `OSError`.
+pub fn from_init(error: &pipeline::InitError) -> PyErr {
+    match error {
+        pipeline::InitError::Existing(inner) => from_pipeline(inner),
+        pipeline::InitError::Discover(inner) => from_module(inner),
+        pipeline::InitError::Write { path, source } => io(path, source),
+        _ => MlreefError::new_err(error.to_string()),
     }
 }
 

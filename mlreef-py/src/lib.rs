@@ -453,7 +453,9 @@ impl RequirementsFile {
 }
 
 /// Reads requirements as pip does: text (with `path` saying where it lives, for includes) or a
-/// file; `env` gives `${VAR}` values (default: none, so references stay as written).
+/// file. `env` gives `${VAR}` values (default: the process environment, as pip reads it; `{}`
+/// leaves every reference as written); `repo` bounds includes and names `source` (default: the
+/// file's git root, else its folder), the same defaults as every binding.
 #[pyfunction]
 #[pyo3(signature = (text=None, path=None, env=None, repo=None, allow_outside_repo=false))]
 fn parse_requirements(
@@ -471,7 +473,7 @@ fn parse_requirements(
     }
     let result = detached(py, move || {
         let options = reqs::Options {
-            env: env.unwrap_or_default(),
+            env,
             repo,
             path: path.clone(),
             allow_outside_repo,
@@ -514,7 +516,7 @@ impl Module {
         let options = DiscoverOptions {
             entry_point,
             requirements,
-            env: env.unwrap_or_default(),
+            env,
         };
         let callback = progress.map(progress::Callback::new);
         let reporter = callback.as_ref();
@@ -565,7 +567,7 @@ impl Module {
     /// Merges a fresh discovery into this (recorded) description: the code's facts from
     /// `discovered`, the publisher's choices from `self`. Returns the result and what changed.
     fn merge(&self, discovered: &Module) -> (Module, Vec<String>) {
-        let (merged, changes) = pipeline::merge(&self.0, &discovered.0);
+        let (merged, changes) = mlreef_core::module::merge(&self.0, &discovered.0);
         (
             Module(merged),
             changes.into_iter().map(|c| c.to_string()).collect(),
@@ -663,17 +665,111 @@ impl Module {
     }
 }
 
+/// What `init` found and did.
+#[pyclass(frozen, module = "mlreef_core")]
+struct InitOutcome(pipeline::InitOutcome);
+
+#[pymethods]
+impl InitOutcome {
+    /// `created`, `updated`, `unchanged` or `out_of_date` (`check=True` only).
+    #[getter]
+    fn status(&self) -> String {
+        self.0.status.to_string()
+    }
+    /// The `mlreef.yml` written or compared.
+    #[getter]
+    fn path(&self) -> String {
+        self.0.path.display().to_string()
+    }
+    /// The description the file holds: the recorded one merged with the discovery.
+    #[getter]
+    fn module(&self) -> Module {
+        Module(self.0.module.clone())
+    }
+    /// What the merge changed, for people.
+    #[getter]
+    fn changes(&self) -> Vec<String> {
+        self.0.changes.iter().map(ToString::to_string).collect()
+    }
+    #[getter]
+    fn diagnostics(&self) -> Vec<Diagnostic> {
+        self.0.diagnostics.iter().cloned().map(Diagnostic).collect()
+    }
+    /// The file as rendered: what was written, or what the existing file was compared with.
+    #[getter]
+    fn text(&self) -> &str {
+        &self.0.text
+    }
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_python(py, &self.0)
+    }
+    fn to_json(&self) -> String {
+        self.0.to_json()
+    }
+    fn __repr__(&self) -> String {
+        format!(
+            "<InitOutcome {} {} ({} changes)>",
+            self.0.status,
+            self.0.path.display(),
+            self.0.changes.len()
+        )
+    }
+}
+
+/// Writes or updates the repository's `mlreef.yml` (what `mlreef init` does): discovers the
+/// module, keeps what a person set in the existing file, and writes atomically only when the
+/// file changes. With `check=True` nothing is written. `progress` as for `Module.discover`.
+#[pyfunction]
+#[pyo3(name = "init")]
+#[pyo3(signature = (path, entry_point=None, requirements=None, env=None, mlreef_image=None, check=false, progress=None))]
+#[allow(clippy::too_many_arguments)] // keyword arguments, as Python callers spell them
+fn init_repository(
+    py: Python<'_>,
+    path: PathBuf,
+    entry_point: Option<PathBuf>,
+    requirements: Option<PathBuf>,
+    env: Option<HashMap<String, String>>,
+    mlreef_image: Option<String>,
+    check: bool,
+    progress: Option<Py<PyAny>>,
+) -> PyResult<InitOutcome> {
+    let mut options = pipeline::InitOptions {
+        discover: DiscoverOptions {
+            entry_point,
+            requirements,
+            env,
+        },
+        check,
+        ..pipeline::InitOptions::default()
+    };
+    if let Some(image) = mlreef_image {
+        options.pipeline.mlreef_image = image;
+    }
+    let callback = progress.map(progress::Callback::new);
+    let reporter = callback.as_ref();
+    let result = detached(py, move || match reporter {
+        Some(reporter) => pipeline::init_with(&path, &options, reporter),
+        None => pipeline::init(&path, &options),
+    });
+    if let Some(raised) = callback.as_ref().and_then(progress::Callback::take_raised) {
+        return Err(raised);
+    }
+    result.map(InitOutcome).map_err(|e| errors::from_init(&e))
+}
+
 #[pymodule]
 fn _mlreef_core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     errors::register(m)?;
     m.add_function(wrap_pyfunction!(extract_parameters, m)?)?;
     m.add_function(wrap_pyfunction!(parse_requirements, m)?)?;
+    m.add_function(wrap_pyfunction!(init_repository, m)?)?;
     m.add_class::<Diagnostic>()?;
     m.add_class::<Parameter>()?;
     m.add_class::<Extraction>()?;
     m.add_class::<Requirement>()?;
     m.add_class::<RequirementsFile>()?;
     m.add_class::<Module>()?;
+    m.add_class::<InitOutcome>()?;
     Ok(())
 }

@@ -88,16 +88,8 @@ pub fn extract_file(path: &Path, options: &Options) -> Result<Extraction, Error>
 }
 
 /// The repository a script belongs to: the closest folder above it with a `.git`, else the
-/// script's own folder.
+/// script's own folder ([`crate::repo::root`]).
 #[must_use]
 pub fn default_repo(script: &Path) -> PathBuf {
-    let folder = script
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let folder = fs_err::canonicalize(folder).unwrap_or_else(|_| folder.to_path_buf());
-    folder
-        .ancestors()
-        .find(|dir| dir.join(".git").exists())
-        .map_or_else(|| folder.clone(), Path::to_path_buf)
+    crate::repo::root(script)
 }

@@ -6,9 +6,11 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
+use super::recorded::{RecordedError, read_recorded_file};
 use super::{BaseEnvironment, EntryPoints, Module};
 use crate::progress::{Cancelled, Event, Progress, Silent};
-use crate::requirements::{self, RequirementsFile, repo_relative};
+use crate::repo::{Boundary, common_git_dir, git_dir, relative as repo_relative};
+use crate::requirements::{self, RequirementsFile};
 use crate::{Diagnostic, Extraction, argparse, decorators};
 
 /// How to discover a module. Everything left `None` is found in the repository.
@@ -18,8 +20,9 @@ pub struct DiscoverOptions {
     pub entry_point: Option<PathBuf>,
     /// The requirements file (`requirements.txt`, `environment.yml`), likewise.
     pub requirements: Option<PathBuf>,
-    /// Values for `${VAR}` in the requirements file.
-    pub env: HashMap<String, String>,
+    /// Values for `${VAR}` in the requirements file; `None` means the process environment (see
+    /// [`requirements::Options::env`]).
+    pub env: Option<HashMap<String, String>>,
 }
 
 /// A discovered module and what the extractors reported on the way.
@@ -62,8 +65,9 @@ pub enum Error {
     Script(#[from] argparse::Error),
     #[error(transparent)]
     Requirements(#[from] requirements::Error),
+    /// The existing `mlreef.yml` cannot be read.
     #[error(transparent)]
-    Pipeline(#[from] crate::pipeline::PipelineError),
+    Recorded(#[from] RecordedError),
     #[error("discovery was cancelled")]
     Cancelled,
 }
@@ -212,16 +216,12 @@ fn entry_point(
 
 /// `path` (relative to `repo`, or absolute) if it is inside `repo`.
 fn inside(repo: &Path, path: &Path) -> Result<PathBuf, Error> {
-    let joined = repo.join(path);
-    let real = joined.canonicalize().unwrap_or_else(|_| joined.clone());
-    if real.starts_with(repo) {
-        Ok(real)
-    } else {
-        Err(Error::OutsideRepository {
+    Boundary::new(repo)
+        .resolve(path)
+        .ok_or_else(|| Error::OutsideRepository {
             path: path.to_owned(),
             repo: repo.to_owned(),
         })
-    }
 }
 
 /// The requirements file: given, else `requirements.txt` or `environment.yml` at the root,
@@ -244,7 +244,7 @@ fn requirements_file(
 
 /// The repository's name: the last part of the `origin` remote's URL, else the folder's name.
 fn repository_name(repo: &Path) -> String {
-    let remote = git_dir(repo)
+    let remote = common_git_dir(repo)
         .and_then(|dir| std::fs::read_to_string(dir.join("config")).ok())
         .and_then(|config| origin_url(&config));
     let from_remote = remote.as_deref().and_then(|url| {
@@ -272,19 +272,6 @@ fn origin_url(config: &str) -> Option<String> {
         }
     }
     None
-}
-
-/// The `.git` folder of the repository or of the closest folder above it (following a
-/// `gitdir:` file, as worktrees and submodules have).
-fn git_dir(repo: &Path) -> Option<PathBuf> {
-    let top = repo.ancestors().find(|dir| dir.join(".git").exists())?;
-    let dot_git = top.join(".git");
-    if dot_git.is_dir() {
-        return Some(dot_git);
-    }
-    let text = std::fs::read_to_string(&dot_git).ok()?;
-    let target = text.trim().strip_prefix("gitdir:")?.trim();
-    Some(top.join(target))
 }
 
 /// The branch `HEAD` points at; `None` when detached or not a git repository.
@@ -340,7 +327,7 @@ impl Module {
         // An existing mlreef.yml names the entry point and the version.
         let pipeline_path = repo.join("mlreef.yml");
         let existing = if pipeline_path.is_file() {
-            crate::pipeline::read_file(&pipeline_path)?.module
+            read_recorded_file(&pipeline_path)?.module
         } else {
             None
         };

@@ -3,11 +3,14 @@
 //! requirements), in one value that `mlreef.yml`, image labels and every binding share.
 //!
 //! [`Module::discover`] builds it from a repository, [`Module::validate`] checks it against
-//! the conventions a published module must follow, and [`Module::json_schema`] /
-//! [`Module::parameters_schema`] describe it (and its parameters, for generated web forms) as
-//! JSON Schema.
+//! the conventions a published module must follow, [`merge`] brings a fresh discovery into a
+//! recorded description, [`read_recorded`] reads the description an `mlreef.yml` records, and
+//! [`Module::json_schema`] / [`Module::parameters_schema`] describe it (and its parameters, for
+//! generated web forms) as JSON Schema.
 
 mod discover;
+mod merge;
+mod recorded;
 mod validate;
 
 use std::collections::BTreeSet;
@@ -20,6 +23,8 @@ use crate::Parameter;
 use crate::parameter::{Arity, Conversion, SwitchWay, ValueKind, ValueShape};
 
 pub use discover::{DiscoverOptions, Discovered, Error, script_parameters, slug};
+pub use merge::{Change, merge};
+pub use recorded::{MODULE_KEY, Recorded, RecordedError, read_recorded, read_recorded_file};
 
 /// What a module does. The names are a contract with other systems.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -151,15 +156,6 @@ impl Module {
     #[must_use]
     pub fn json_schema() -> Json {
         serde_json::to_value(schemars::schema_for!(Module)).unwrap_or_default()
-    }
-
-    /// The argv (after `python SCRIPT`) that runs the module with `values`, keyed by
-    /// parameter name; see [`crate::pipeline::command_line`] for the rules.
-    pub fn command_line(
-        &self,
-        values: &Map<String, Json>,
-    ) -> Result<Vec<String>, crate::pipeline::CommandLineError> {
-        crate::pipeline::command_line(&self.parameters, values)
     }
 
     /// A JSON Schema of this module's parameters, one property per parameter (type, default,

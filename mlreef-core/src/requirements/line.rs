@@ -359,7 +359,7 @@ fn resolve_file_url(url: &str, base: &Path) -> String {
         None => rest,
     };
     let path = percent_decode(path.split(['?', '#']).next().unwrap_or(""));
-    let absolute = super::normalize(&base.join(path));
+    let absolute = crate::repo::normalize(&base.join(path));
     format!("file://{}", absolute.to_string_lossy())
 }
 

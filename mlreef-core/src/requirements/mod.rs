@@ -32,11 +32,12 @@ mod target;
 mod text;
 
 use std::collections::HashMap;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
 pub use crate::parameter::{Diagnostic, Severity};
+use crate::repo::{self, Boundary};
 pub use conda::{CondaEnvironment, MatchSpec, is_environment_file};
 pub use target::{Target, TargetError};
 
@@ -45,11 +46,15 @@ use options::{Given, Opt};
 /// How to read a requirements file.
 #[derive(Debug, Clone, Default)]
 pub struct Options {
-    /// The variables `${NAME}` expands to. The CLI passes the process environment; an empty
-    /// map leaves every reference as written, as pip does for an unset variable.
-    pub env: HashMap<String, String>,
+    /// The variables `${NAME}` expands to. `None` (the default, in every binding) means the
+    /// process environment, which is what pip reads; a service reading other people's files
+    /// passes its own map (an empty one leaves every reference as written, as pip does for an
+    /// unset variable). Expanded values are shown as their `${NAME}` again in URLs and options.
+    pub env: Option<HashMap<String, String>>,
     /// The repository root: includes may not leave it, and `source` is relative to it.
-    /// `None` means the folder of the top-level file.
+    /// `None` means the top-level file's repository ([`crate::repo::root`]: the closest folder
+    /// above it with a `.git`, else its folder), or the current folder for text without a
+    /// [`path`](Self::path). Every binding leaves it to this default.
     pub repo: Option<PathBuf>,
     /// Where text given to [`parse`] lives (for its includes and its `source`).
     pub path: Option<PathBuf>,
@@ -327,10 +332,11 @@ pub fn parse(text: &str, options: &Options) -> RequirementsFile {
         .path
         .clone()
         .unwrap_or_else(|| PathBuf::from("requirements.txt"));
-    let mut top = absolute(&path);
-    let mut root = match &options.repo {
-        Some(repo) => absolute(repo),
-        None => top.parent().map(Path::to_owned).unwrap_or_default(),
+    let mut top = repo::absolute(&path);
+    let mut root = match (&options.repo, &options.path) {
+        (Some(root), _) => repo::absolute(root),
+        (None, Some(_)) => repo::root(&top),
+        (None, None) => top.parent().map(Path::to_owned).unwrap_or_default(),
     };
     // Resolving symbolic links costs a system call per path component, so it is done only
     // when the plain paths do not line up (a repository given as its real path, a file
@@ -341,23 +347,14 @@ pub fn parse(text: &str, options: &Options) -> RequirementsFile {
     }
     let mut walker = Walker {
         options,
-        root,
-        real_root: std::cell::OnceCell::new(),
         included: 0,
+        env: options.env.clone().unwrap_or_else(process_env),
+        boundary: Boundary::new(&root),
         out: RequirementsFile::default(),
     };
     walker.out.top = walker.source_name(&top);
     walker.walk(&top, text, false, &mut vec![top.clone()]);
     walker.out
-}
-
-fn absolute(path: &Path) -> PathBuf {
-    let joined = if path.is_absolute() {
-        path.to_owned()
-    } else {
-        std::env::current_dir().unwrap_or_default().join(path)
-    };
-    normalize(&joined)
 }
 
 /// The path with its folder's symbolic links resolved (so that it lines up with a resolved
@@ -372,22 +369,11 @@ fn real_folder(path: &Path) -> PathBuf {
     }
 }
 
-/// `os.path.normpath`: `.` and `..` removed lexically, as pip does before comparing includes.
-fn normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for component in path.components() {
-        match component {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                // `..` above the root is the root; above a relative start it stays.
-                if !out.pop() && !out.has_root() {
-                    out.push("..");
-                }
-            }
-            other => out.push(other),
-        }
-    }
-    out
+/// The process environment's variables (those whose name and value are text).
+fn process_env() -> HashMap<String, String> {
+    std::env::vars_os()
+        .filter_map(|(name, value)| Some((name.into_string().ok()?, value.into_string().ok()?)))
+        .collect()
 }
 
 /// Files included inside one another: pip has no limit but Python's recursion limit; a
@@ -401,16 +387,16 @@ struct Walker<'a> {
     options: &'a Options,
     /// Files read so far.
     included: usize,
-    /// The repository, as a plain absolute path.
-    root: PathBuf,
-    /// The repository with symbolic links resolved, once an include needs it.
-    real_root: std::cell::OnceCell<PathBuf>,
+    /// The variables `${NAME}` expands to.
+    env: HashMap<String, String>,
+    /// The repository: `source` names are relative to it, and includes stay inside it.
+    boundary: Boundary,
     out: RequirementsFile,
 }
 
 impl Walker<'_> {
     fn source_name(&self, path: &Path) -> String {
-        repo_relative(path, &self.root)
+        self.boundary.relative(path)
     }
 
     fn diagnostic(
@@ -435,7 +421,7 @@ impl Walker<'_> {
     fn walk(&mut self, path: &Path, text: &str, constraint: bool, chain: &mut Vec<PathBuf>) {
         let source = self.source_name(path);
         let base = path.parent().map(Path::to_owned).unwrap_or_default();
-        for logical in text::logical_lines(text, &self.options.env) {
+        for logical in text::logical_lines(text, &self.env) {
             let number = logical.number;
             for name in &logical.unset {
                 self.diagnostic(
@@ -651,7 +637,7 @@ impl Walker<'_> {
             );
             return;
         }
-        let path = normalize(&base.join(target));
+        let path = repo::normalize(&base.join(target));
         if let Some(first) = chain.iter().position(|p| *p == path) {
             let names: Vec<String> = chain[first..]
                 .iter()
@@ -682,27 +668,16 @@ impl Walker<'_> {
             );
             return;
         }
-        if !self.options.allow_outside_repo {
-            // Lexically inside, and inside once symbolic links are resolved.
-            let real_root = self.real_root.get_or_init(|| {
-                self.root
-                    .canonicalize()
-                    .unwrap_or_else(|_| self.root.clone())
-            });
-            let inside = path.starts_with(&self.root)
-                && path
-                    .canonicalize()
-                    .map_or(true, |real| real.starts_with(real_root));
-            if !inside {
-                self.diagnostic(
-                    Severity::Error,
-                    "include-outside-repo",
-                    source,
-                    number,
-                    format!("`{target}` leads outside the repository; refusing to read it (the caller can allow it)"),
-                );
-                return;
-            }
+        // Lexically inside, and inside once symbolic links are resolved.
+        if !self.options.allow_outside_repo && !self.boundary.contains(&path) {
+            self.diagnostic(
+                Severity::Error,
+                "include-outside-repo",
+                source,
+                number,
+                format!("`{target}` leads outside the repository; refusing to read it (the caller can allow it)"),
+            );
+            return;
         }
         // Not fs_err: the message names the file itself, as written.
         let bytes = match std::fs::read(&path) {
@@ -756,15 +731,6 @@ impl Walker<'_> {
         }
         redact_password(url)
     }
-}
-
-/// `path` relative to `repo` with `/` separators (as written in results), or the whole path
-/// when it is not inside `repo`.
-pub(crate) fn repo_relative(path: &Path, repo: &Path) -> String {
-    path.strip_prefix(repo)
-        .unwrap_or(path)
-        .to_string_lossy()
-        .replace('\\', "/")
 }
 
 /// pip's `break_args_options`: words up to the first one starting with `-` are the

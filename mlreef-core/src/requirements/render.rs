@@ -153,7 +153,7 @@ fn rebase(url: &str, source: &str, top: &str, kind: Kind) -> String {
     if source_dir == top_dir {
         return url.to_owned();
     }
-    let target = super::normalize(&source_dir.join(url));
+    let target = crate::repo::normalize(&source_dir.join(url));
     let from: Vec<Component> = top_dir.components().collect();
     let to: Vec<Component> = target.components().collect();
     let common = from.iter().zip(&to).take_while(|(a, b)| a == b).count();

@@ -8,6 +8,7 @@ One import gives every capability of the Rust core::
     module.parameters            # what the entry point's argparse declares
     module.json_schema()         # a form for those parameters
     module.command_line({"epochs": 20})
+    mlreef_core.init("path/to/repo")   # write or update its mlreef.yml
 
 Every object has ``to_dict()`` and ``to_json()``, equal to the JSON of the ``mlreef``
 command. Errors derive from ``MlreefError``; unreadable files raise ``FileNotFoundError`` or
@@ -18,6 +19,7 @@ from mlreef_core._mlreef_core import (
     CommandLineError,
     Diagnostic,
     Extraction,
+    InitOutcome,
     MlreefError,
     Module,
     ModuleError,
@@ -28,6 +30,7 @@ from mlreef_core._mlreef_core import (
     RequirementsFile,
     __version__,
     extract_parameters,
+    init,
     parse_requirements,
 )
 
@@ -35,6 +38,7 @@ __all__ = [
     "CommandLineError",
     "Diagnostic",
     "Extraction",
+    "InitOutcome",
     "MlreefError",
     "Module",
     "ModuleError",
@@ -45,5 +49,6 @@ __all__ = [
     "RequirementsFile",
     "__version__",
     "extract_parameters",
+    "init",
     "parse_requirements",
 ]

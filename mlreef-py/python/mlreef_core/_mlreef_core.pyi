@@ -4,12 +4,14 @@ from typing import Any, Callable, Literal, Optional, Union, final
 
 _Path = Union[str, PathLike[str]]
 _Json = Any
+_Progress = Callable[[str, int, Optional[int], Optional[str]], object]
 
 __version__: str
 __all__ = [
     "CommandLineError",
     "Diagnostic",
     "Extraction",
+    "InitOutcome",
     "MlreefError",
     "Module",
     "ModuleError",
@@ -20,6 +22,7 @@ __all__ = [
     "RequirementsFile",
     "__version__",
     "extract_parameters",
+    "init",
     "parse_requirements",
 ]
 
@@ -164,7 +167,7 @@ class Module:
         entry_point: Optional[_Path] = None,
         requirements: Optional[_Path] = None,
         env: Optional[dict[str, str]] = None,
-        progress: Optional[Callable[[str, int, Optional[int], Optional[str]], object]] = None,
+        progress: Optional[_Progress] = None,
     ) -> Module: ...
     @staticmethod
     def from_yaml(text: str) -> Module: ...
@@ -198,6 +201,32 @@ class Module:
     def to_json(self) -> str: ...
     def _repr_html_(self) -> str: ...
 
+@final
+class InitOutcome:
+    @property
+    def status(self) -> Literal["created", "updated", "unchanged", "out_of_date"]: ...
+    @property
+    def path(self) -> str: ...
+    @property
+    def module(self) -> Module: ...
+    @property
+    def changes(self) -> list[str]: ...
+    @property
+    def diagnostics(self) -> list[Diagnostic]: ...
+    @property
+    def text(self) -> str: ...
+    def to_dict(self) -> dict[str, _Json]: ...
+    def to_json(self) -> str: ...
+
+def init(
+    path: _Path,
+    entry_point: Optional[_Path] = None,
+    requirements: Optional[_Path] = None,
+    env: Optional[dict[str, str]] = None,
+    mlreef_image: Optional[str] = None,
+    check: bool = False,
+    progress: Optional[_Progress] = None,
+) -> InitOutcome: ...
 def extract_parameters(
     source: Optional[str] = None, path: Optional[_Path] = None, repo: Optional[_Path] = None
 ) -> Extraction: ...

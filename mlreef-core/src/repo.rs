@@ -1,0 +1,255 @@
+//! The repository a file belongs to: its root, paths as results name them, and the boundary
+//! that no read crosses.
+//!
+//! The root of a path is the closest folder at or above it that holds `.git` (a folder, or the
+//! `gitdir:` file of a worktree or submodule); a path in no repository has its own folder as
+//! its root. Results name files relative to the root with `/` separators, so that one call
+//! gives the same text from every binding. Every layer asks this module, so that "which
+//! repository" and "is it inside" have one answer.
+
+use std::cell::OnceCell;
+use std::path::{Component, Path, PathBuf};
+
+/// The repository `path` (a file or a folder) belongs to: the closest folder at or above it
+/// with a `.git`, else the path's own folder (a file's parent, a folder itself). Symbolic links
+/// in the folder are resolved when it exists.
+#[must_use]
+pub fn root(path: &Path) -> PathBuf {
+    let folder = if path.is_dir() {
+        path
+    } else {
+        path.parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."))
+    };
+    let folder = fs_err::canonicalize(folder).unwrap_or_else(|_| folder.to_path_buf());
+    top(&folder).map_or_else(|| folder.clone(), Path::to_path_buf)
+}
+
+/// The closest folder at or above `folder` that holds `.git`.
+fn top(folder: &Path) -> Option<&Path> {
+    folder.ancestors().find(|dir| dir.join(".git").exists())
+}
+
+/// The git directory of the repository at or above `folder`: its `.git` folder, or where the
+/// `.git` file of a worktree or submodule points (`gitdir: PATH`, relative to that file).
+#[must_use]
+pub fn git_dir(folder: &Path) -> Option<PathBuf> {
+    let top = top(folder)?;
+    let dot_git = top.join(".git");
+    if dot_git.is_dir() {
+        return Some(dot_git);
+    }
+    let text = fs_err::read_to_string(&dot_git).ok()?;
+    let target = text.lines().next()?.strip_prefix("gitdir:")?.trim();
+    Some(top.join(target))
+}
+
+/// The git directory that holds the shared files (`config`, remotes) of the repository at or
+/// above `folder`: a worktree's git directory names it in its `commondir` file.
+#[must_use]
+pub fn common_git_dir(folder: &Path) -> Option<PathBuf> {
+    let dir = git_dir(folder)?;
+    match fs_err::read_to_string(dir.join("commondir")) {
+        Ok(common) => Some(dir.join(common.trim())),
+        Err(_) => Some(dir),
+    }
+}
+
+/// `path` relative to `root` with `/` separators, as results name files; the whole path when
+/// it is not inside `root`.
+#[must_use]
+pub fn relative(path: &Path, root: &Path) -> String {
+    path.strip_prefix(root)
+        .unwrap_or(path)
+        .to_string_lossy()
+        .replace('\\', "/")
+}
+
+/// `path` made absolute (against the current folder) and normalized lexically.
+#[must_use]
+pub fn absolute(path: &Path) -> PathBuf {
+    let joined = if path.is_absolute() {
+        path.to_owned()
+    } else {
+        std::env::current_dir().unwrap_or_default().join(path)
+    };
+    normalize(&joined)
+}
+
+/// `os.path.normpath`: `.` and `..` removed lexically (pip does this before it compares
+/// includes), without asking the file system.
+#[must_use]
+pub fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                // `..` above the root is the root; above a relative start it stays.
+                if !out.pop() && !out.has_root() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// The boundary of a repository: a path is inside when it is below the root written out, and
+/// also once symbolic links are resolved, so that neither `..` nor a link leads out.
+#[derive(Debug, Clone)]
+pub struct Boundary {
+    /// The root, absolute and normalized.
+    root: PathBuf,
+    /// The root with symbolic links resolved, once a check needs it.
+    real_root: OnceCell<PathBuf>,
+}
+
+impl Boundary {
+    #[must_use]
+    pub fn new(root: &Path) -> Self {
+        Boundary {
+            root: absolute(root),
+            real_root: OnceCell::new(),
+        }
+    }
+
+    /// The root, absolute and normalized.
+    #[must_use]
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Whether `path` (absolute, or relative to the current folder) is inside.
+    #[must_use]
+    pub fn contains(&self, path: &Path) -> bool {
+        let path = absolute(path);
+        if !path.starts_with(&self.root) {
+            return false;
+        }
+        // A path that does not exist cannot be a link that leads out.
+        let Ok(real) = path.canonicalize() else {
+            return true;
+        };
+        let real_root = self.real_root.get_or_init(|| {
+            self.root
+                .canonicalize()
+                .unwrap_or_else(|_| self.root.clone())
+        });
+        real.starts_with(real_root)
+    }
+
+    /// `path` (relative to the root, or absolute) when it is inside, with symbolic links
+    /// resolved when it exists; `None` when it leads out.
+    #[must_use]
+    pub fn resolve(&self, path: &Path) -> Option<PathBuf> {
+        let joined = normalize(&self.root.join(path));
+        self.contains(&joined)
+            .then(|| joined.canonicalize().unwrap_or(joined))
+    }
+
+    /// `path` as results name it (see [`relative`]).
+    #[must_use]
+    pub fn relative(&self, path: &Path) -> String {
+        relative(path, &self.root)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tempdir() -> PathBuf {
+        let dir = std::env::temp_dir().join(format!(
+            "mlreef-repo-{}-{:?}",
+            std::process::id(),
+            std::thread::current().id()
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir.canonicalize().unwrap()
+    }
+
+    #[test]
+    fn roots_git_dirs_and_worktrees() {
+        let dir = tempdir();
+        let repo = dir.join("repo");
+        std::fs::create_dir_all(repo.join("src/deep")).unwrap();
+        std::fs::create_dir_all(repo.join(".git")).unwrap();
+        std::fs::write(repo.join("src/deep/train.py"), "").unwrap();
+        assert_eq!(root(&repo.join("src/deep/train.py")), repo);
+        assert_eq!(root(&repo.join("src/deep")), repo);
+        assert_eq!(git_dir(&repo.join("src")), Some(repo.join(".git")));
+        assert_eq!(common_git_dir(&repo), Some(repo.join(".git")));
+
+        // A worktree: `.git` is a file naming the real git directory, which names the shared one.
+        let worktree = dir.join("wt");
+        std::fs::create_dir_all(&worktree).unwrap();
+        std::fs::create_dir_all(repo.join(".git/worktrees/wt")).unwrap();
+        std::fs::write(
+            worktree.join(".git"),
+            format!("gitdir: {}\n", repo.join(".git/worktrees/wt").display()),
+        )
+        .unwrap();
+        std::fs::write(repo.join(".git/worktrees/wt/commondir"), "../..\n").unwrap();
+        assert_eq!(root(&worktree.join("train.py")), worktree);
+        assert_eq!(git_dir(&worktree), Some(repo.join(".git/worktrees/wt")));
+        assert_eq!(
+            common_git_dir(&worktree).map(|d| normalize(&d)),
+            Some(repo.join(".git"))
+        );
+
+        // No repository: the file's own folder.
+        let alone = dir.join("alone");
+        std::fs::create_dir_all(&alone).unwrap();
+        if top(&dir).is_none() {
+            assert_eq!(root(&alone.join("requirements.txt")), alone);
+            assert_eq!(git_dir(&alone), None);
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn relative_paths_and_normalizing() {
+        assert_eq!(
+            relative(Path::new("/r/src/a.py"), Path::new("/r")),
+            "src/a.py"
+        );
+        assert_eq!(relative(Path::new("/x/a.py"), Path::new("/r")), "/x/a.py");
+        assert_eq!(
+            normalize(Path::new("/r/a/../b/./c")),
+            PathBuf::from("/r/b/c")
+        );
+        assert_eq!(normalize(Path::new("/..")), PathBuf::from("/"));
+        assert_eq!(normalize(Path::new("../a")), PathBuf::from("../a"));
+    }
+
+    #[test]
+    fn the_boundary_holds_against_dots_and_links() {
+        let dir = tempdir();
+        let repo = dir.join("repo");
+        std::fs::create_dir_all(repo.join("src")).unwrap();
+        std::fs::write(dir.join("secret.txt"), "").unwrap();
+        std::fs::write(repo.join("src/a.txt"), "").unwrap();
+        let boundary = Boundary::new(&repo);
+        assert!(boundary.contains(&repo.join("src/a.txt")));
+        assert!(boundary.contains(&repo.join("not/yet/written.txt")));
+        assert!(!boundary.contains(&repo.join("../secret.txt")));
+        assert_eq!(
+            boundary.resolve(Path::new("src/../src/a.txt")),
+            Some(repo.join("src/a.txt"))
+        );
+        assert_eq!(boundary.resolve(Path::new("../secret.txt")), None);
+        assert_eq!(boundary.resolve(&dir.join("secret.txt")), None);
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink(dir.join("secret.txt"), repo.join("link.txt")).unwrap();
+            assert!(!boundary.contains(&repo.join("link.txt")));
+            assert_eq!(boundary.resolve(Path::new("link.txt")), None);
+        }
+        assert_eq!(boundary.relative(&repo.join("src/a.txt")), "src/a.txt");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
