@@ -160,6 +160,21 @@ mlreef_result mlreef_params_extract_file(const char *path,
                                          struct mlreef_error **out_error);
 
 /*
+ Extracts the parameters of Python source, or (with `source` NULL) of the script file
+ `options.path`, with options as JSON (see above). `*out` gets the JSON of
+ `mlreef params --json`.
+
+ # Safety
+ As `mlreef_params_extract`.
+ */
+mlreef_result mlreef_params_extract_with_options(const char *source,
+                                                 size_t source_len,
+                                                 const char *options_json,
+                                                 size_t options_len,
+                                                 char **out,
+                                                 struct mlreef_error **out_error);
+
+/*
  Parses requirements text (or, when `text` is NULL, the file at `options.path`; a `.yml`
  is a conda environment file). `*out` gets the JSON of `mlreef requirements --json`; lines
  pip would refuse are diagnostics of severity "error" in it.

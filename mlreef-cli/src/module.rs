@@ -45,21 +45,17 @@ pub struct InspectArgs {
     /// The requirements file, relative to the repository
     #[arg(long, value_name = "FILE")]
     requirements: Option<PathBuf>,
+
+    /// Also report what influences no parameter (an environment variable read by a logging
+    /// helper, an import that cannot be followed but is not used)
+    #[arg(long, short)]
+    verbose: bool,
 }
 
 /// Discovers the module in `repo` (`${VAR}` from the process environment, the library's
 /// default); a repository that makes no module is reported and gives exit status 1.
-fn discover(
-    repo: &std::path::Path,
-    entry_point: Option<PathBuf>,
-    requirements: Option<PathBuf>,
-) -> Result<Discovered, ExitCode> {
-    let options = DiscoverOptions {
-        entry_point,
-        requirements,
-        env: None,
-    };
-    Module::discover(repo, &options).map_err(|error| {
+fn discover(repo: &std::path::Path, options: &DiscoverOptions) -> Result<Discovered, ExitCode> {
+    Module::discover(repo, options).map_err(|error| {
         eprintln!("error: {}", crate::error_chain(&error));
         ExitCode::FAILURE
     })
@@ -78,11 +74,13 @@ pub fn run_schema(_: &SchemaArgs) -> ExitCode {
 }
 
 pub fn run_inspect(args: &InspectArgs) -> ExitCode {
-    let discovered = match discover(
-        &args.repo,
-        args.entry_point.clone(),
-        args.requirements.clone(),
-    ) {
+    let options = DiscoverOptions {
+        entry_point: args.entry_point.clone(),
+        requirements: args.requirements.clone(),
+        verbose: args.verbose,
+        env: None,
+    };
+    let discovered = match discover(&args.repo, &options) {
         Ok(discovered) => discovered,
         Err(code) => return code,
     };
@@ -184,6 +182,11 @@ pub struct InitArgs {
     /// Write nothing; exit 1 when mlreef.yml would change
     #[arg(long)]
     check: bool,
+
+    /// Also report what influences no parameter (an environment variable read by a logging
+    /// helper, an import that cannot be followed but is not used)
+    #[arg(long, short)]
+    verbose: bool,
 }
 
 pub fn run_init(args: &InitArgs) -> ExitCode {
@@ -191,6 +194,7 @@ pub fn run_init(args: &InitArgs) -> ExitCode {
         discover: DiscoverOptions {
             entry_point: args.entry_point.clone(),
             requirements: args.requirements.clone(),
+            verbose: args.verbose,
             env: None,
         },
         check: args.check,
@@ -290,7 +294,11 @@ pub struct RunArgs {
 }
 
 pub fn run_args(args: &RunArgs) -> ExitCode {
-    let module = match discover(&args.repo, args.entry_point.clone(), None) {
+    let options = DiscoverOptions {
+        entry_point: args.entry_point.clone(),
+        ..DiscoverOptions::default()
+    };
+    let module = match discover(&args.repo, &options) {
         Ok(discovered) => discovered.module,
         Err(code) => return code,
     };

@@ -1,10 +1,9 @@
 //! `mlreef params`: the parameters a script declares, read without running it.
 
 use std::io::{self, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use mlreef_core::Extraction;
 use mlreef_core::argparse;
 
 use crate::table;
@@ -41,11 +40,21 @@ pub struct Args {
     /// [default: the script's git root, else its folder]
     #[arg(long, value_name = "DIR")]
     repo: Option<PathBuf>,
+
+    /// Also report what influences no parameter (an environment variable read by a logging
+    /// helper, an import that cannot be followed but is not used)
+    #[arg(long, short)]
+    verbose: bool,
 }
 
 /// Runs `mlreef params` and returns the process exit status.
 pub fn run(args: &Args) -> ExitCode {
-    let extraction = match extract(&args.script, args.repo.clone()) {
+    let options = argparse::Options {
+        repo: args.repo.clone(),
+        verbose: args.verbose,
+        ..argparse::Options::default()
+    };
+    let extraction = match mlreef_core::module::script_parameters(&args.script, &options) {
         Ok(extraction) => extraction,
         Err(error) => {
             report_error(&error);
@@ -95,10 +104,6 @@ pub fn run(args: &Args) -> ExitCode {
 }
 
 /// The argparse extraction, or the legacy decorator convention when the script has no parser.
-fn extract(script: &Path, repo: Option<PathBuf>) -> Result<Extraction, argparse::Error> {
-    mlreef_core::module::script_parameters(script, repo)
-}
-
 fn report_error(error: &argparse::Error) {
     let prefix = if matches!(error, argparse::Error::Io { .. }) {
         "error: "

@@ -364,3 +364,28 @@ fn no_parameters_is_not_an_error() {
     assert_eq!(text(&output.stdout), "no parameters\n");
     assert!(text(&output.stderr).contains("[no-parser]"), "{output:?}");
 }
+
+#[test]
+fn verbose_adds_what_touches_no_parameter() {
+    let (dir, path) = temp_script(
+        b"import argparse, os\nLEVEL = os.getenv('LOG_LEVEL', 'INFO')\n\
+          p = argparse.ArgumentParser()\n\
+          p.add_argument('--input-path', default=os.getenv('DATA', '/data'))\n\
+          p.add_argument('--output-path')\np.parse_args()\n",
+    );
+    let quiet = mlreef(&["params", path_str(&path)]);
+    assert!(quiet.status.success(), "{quiet:?}");
+    let quiet = text(&quiet.stderr);
+    assert!(quiet.contains("`DATA`") && !quiet.contains("`LOG_LEVEL`"), "{quiet}");
+    for args in [
+        vec!["params", "--verbose", path_str(&path)],
+        vec!["inspect", "-v", path_str(dir.path())],
+    ] {
+        let loud = mlreef(&args);
+        assert!(loud.status.success(), "{args:?}: {loud:?}");
+        let loud = text(&loud.stderr);
+        assert!(loud.contains("`DATA`") && loud.contains("`LOG_LEVEL`"), "{args:?}: {loud}");
+    }
+    let inspect = mlreef(&["inspect", path_str(dir.path())]);
+    assert!(!text(&inspect.stderr).contains("`LOG_LEVEL`"));
+}

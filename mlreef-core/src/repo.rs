@@ -133,12 +133,7 @@ impl Boundary {
         let Ok(real) = path.canonicalize() else {
             return true;
         };
-        let real_root = self.real_root.get_or_init(|| {
-            self.root
-                .canonicalize()
-                .unwrap_or_else(|_| self.root.clone())
-        });
-        real.starts_with(real_root)
+        real.starts_with(self.real_root())
     }
 
     /// `path` (relative to the root, or absolute) when it is inside, with symbolic links
@@ -150,10 +145,23 @@ impl Boundary {
             .then(|| joined.canonicalize().unwrap_or(joined))
     }
 
-    /// `path` as results name it (see [`relative`]).
+    /// `path` as results name it (see [`relative`]); a path with its links resolved is named
+    /// relative to the root with its links resolved.
     #[must_use]
     pub fn relative(&self, path: &Path) -> String {
-        relative(path, &self.root)
+        if path.starts_with(&self.root) {
+            relative(path, &self.root)
+        } else {
+            relative(path, self.real_root())
+        }
+    }
+
+    fn real_root(&self) -> &Path {
+        self.real_root.get_or_init(|| {
+            self.root
+                .canonicalize()
+                .unwrap_or_else(|_| self.root.clone())
+        })
     }
 }
 

@@ -474,7 +474,67 @@ pub unsafe extern "C" fn mlreef_params_extract_file(
         let path = PathBuf::from(unsafe { text(path, path_len, "path") }?);
         // SAFETY: likewise for `repo`.
         let repo = unsafe { optional_text(repo, repo_len, "repo") }?.map(PathBuf::from);
-        module::script_parameters(&path, repo)
+        let options = argparse::Options {
+            repo,
+            ..argparse::Options::default()
+        };
+        module::script_parameters(&path, &options)
+            .map(|e| e.to_json())
+            .map_err(|e| from_argparse(&e))
+    };
+    // SAFETY: the caller promises `out` and `out_error` are NULL or writable.
+    unsafe { call(out, out_error, run) }
+}
+
+/// Options of `mlreef_params_extract_with_options`, as JSON: `{"path": ..., "repo": ...,
+/// "verbose": false}` (all optional). `path` names the source and locates its helper
+/// modules, or, without source text, is the script to read; without `repo`, the script's git
+/// root, else its folder; `verbose` also reports what influences no parameter.
+#[derive(serde::Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+struct ParamsJson {
+    path: Option<PathBuf>,
+    repo: Option<PathBuf>,
+    verbose: bool,
+}
+
+/// Extracts the parameters of Python source, or (with `source` NULL) of the script file
+/// `options.path`, with options as JSON (see above). `*out` gets the JSON of
+/// `mlreef params --json`.
+///
+/// # Safety
+/// As `mlreef_params_extract`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mlreef_params_extract_with_options(
+    source: *const c_char,
+    source_len: usize,
+    options_json: *const c_char,
+    options_len: usize,
+    out: *mut *mut c_char,
+    out_error: *mut *mut mlreef_error,
+) -> mlreef_result {
+    let run = || {
+        // SAFETY: the caller promises `source_len` readable bytes at `source`.
+        let source = unsafe { optional_text(source, source_len, "source") }?;
+        // SAFETY: likewise for `options_json`.
+        let json: ParamsJson = unsafe { options_arg(options_json, options_len) }?;
+        let options = argparse::Options {
+            path: json.path.clone(),
+            repo: json.repo,
+            verbose: json.verbose,
+            ..argparse::Options::default()
+        };
+        let extraction = match (source, &json.path) {
+            (Some(source), _) => argparse::extract(source, &options),
+            (None, Some(path)) => module::script_parameters(path, &options),
+            (None, None) => {
+                return Err(mlreef_error::new(
+                    MLREEF_ERROR_NULL_POINTER,
+                    "either `source` or the option `path` is required",
+                ));
+            }
+        };
+        extraction
             .map(|e| e.to_json())
             .map_err(|e| from_argparse(&e))
     };
@@ -557,14 +617,16 @@ pub unsafe extern "C" fn mlreef_requirements_parse(
     unsafe { call(out, out_error, run) }
 }
 
-/// Options of discovery, as JSON: `{"entry_point": ..., "requirements": ..., "env": {...}}`
-/// (all optional; without `env`, the process environment).
+/// Options of discovery, as JSON: `{"entry_point": ..., "requirements": ..., "env": {...},
+/// "verbose": false}` (all optional; without `env`, the process environment; `verbose` also
+/// reports what influences no parameter).
 #[derive(serde::Deserialize, Default)]
 #[serde(default, deny_unknown_fields)]
 struct DiscoverJson {
     entry_point: Option<PathBuf>,
     requirements: Option<PathBuf>,
     env: Option<HashMap<String, String>>,
+    verbose: bool,
 }
 
 impl From<DiscoverJson> for DiscoverOptions {
@@ -573,6 +635,7 @@ impl From<DiscoverJson> for DiscoverOptions {
             entry_point: options.entry_point,
             requirements: options.requirements,
             env: options.env,
+            verbose: options.verbose,
         }
     }
 }
@@ -769,8 +832,8 @@ pub unsafe extern "C" fn mlreef_pipeline_merge(
 }
 
 /// Options of `mlreef_pipeline_init`, as JSON: `{"entry_point": ..., "requirements": ...,
-/// "env": {...}, "mlreef_image": ..., "check": false}` (all optional; without `env`, the
-/// process environment).
+/// "env": {...}, "mlreef_image": ..., "check": false, "verbose": false}` (all optional;
+/// without `env`, the process environment).
 #[derive(serde::Deserialize, Default)]
 #[serde(default, deny_unknown_fields)]
 struct InitJson {
@@ -779,6 +842,7 @@ struct InitJson {
     env: Option<HashMap<String, String>>,
     mlreef_image: Option<String>,
     check: bool,
+    verbose: bool,
 }
 
 /// Writes or updates the `mlreef.yml` of the repository at `repo`, as `mlreef init` does:
@@ -812,6 +876,7 @@ pub unsafe extern "C" fn mlreef_pipeline_init(
                 entry_point: json.entry_point,
                 requirements: json.requirements,
                 env: json.env,
+                verbose: json.verbose,
             },
             check: json.check,
             ..pipeline::InitOptions::default()

@@ -71,7 +71,7 @@ fn cli() -> PathBuf {
 /// The core's answer: the JSON, or the error's message.
 fn core(call: Call, path: &Path) -> Result<Value, String> {
     match call {
-        Call::Params => module::script_parameters(path, None)
+        Call::Params => module::script_parameters(path, &mlreef_core::argparse::Options::default())
             .map(|e| serde_json::to_value(e).unwrap())
             .map_err(|e| e.to_string()),
         Call::Requirements => requirements::parse_file(path, &requirements::Options::default())

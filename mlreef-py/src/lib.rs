@@ -268,24 +268,23 @@ impl Extraction {
 
 /// Reads a script's argparse parameters (or legacy decorators) without running it.
 #[pyfunction]
-#[pyo3(signature = (source=None, path=None, repo=None))]
+#[pyo3(signature = (source=None, path=None, repo=None, verbose=false))]
 fn extract_parameters(
     py: Python<'_>,
     source: Option<String>,
     path: Option<PathBuf>,
     repo: Option<PathBuf>,
+    verbose: bool,
 ) -> PyResult<Extraction> {
+    let options = argparse::Options {
+        repo,
+        verbose,
+        ..argparse::Options::default()
+    };
     let result = detached(py, move || match (source, path) {
-        (Some(source), path) => argparse::extract(
-            &source,
-            &argparse::Options {
-                repo,
-                path,
-                ..argparse::Options::default()
-            },
-        ),
+        (Some(source), path) => argparse::extract(&source, &argparse::Options { path, ..options }),
         // Without `repo`, extraction uses the script's git root, else its folder.
-        (None, Some(path)) => mlreef_core::module::script_parameters(&path, repo),
+        (None, Some(path)) => mlreef_core::module::script_parameters(&path, &options),
         (None, None) => Ok(mlreef_core::Extraction::default()),
     });
     result
@@ -504,7 +503,7 @@ impl Module {
     ///
     /// `progress(stage, done, total, detail)` is called at each step (from the thread doing
     /// the work); if it raises, discovery stops and the exception propagates.
-    #[pyo3(signature = (path, entry_point=None, requirements=None, env=None, progress=None))]
+    #[pyo3(signature = (path, entry_point=None, requirements=None, env=None, progress=None, verbose=false))]
     fn discover(
         py: Python<'_>,
         path: PathBuf,
@@ -512,11 +511,13 @@ impl Module {
         requirements: Option<PathBuf>,
         env: Option<HashMap<String, String>>,
         progress: Option<Py<PyAny>>,
+        verbose: bool,
     ) -> PyResult<Module> {
         let options = DiscoverOptions {
             entry_point,
             requirements,
             env,
+            verbose,
         };
         let callback = progress.map(progress::Callback::new);
         let reporter = callback.as_ref();
@@ -721,7 +722,7 @@ impl InitOutcome {
 /// file changes. With `check=True` nothing is written. `progress` as for `Module.discover`.
 #[pyfunction]
 #[pyo3(name = "init")]
-#[pyo3(signature = (path, entry_point=None, requirements=None, env=None, mlreef_image=None, check=false, progress=None))]
+#[pyo3(signature = (path, entry_point=None, requirements=None, env=None, mlreef_image=None, check=false, progress=None, verbose=false))]
 #[allow(clippy::too_many_arguments)] // keyword arguments, as Python callers spell them
 fn init_repository(
     py: Python<'_>,
@@ -732,12 +733,14 @@ fn init_repository(
     mlreef_image: Option<String>,
     check: bool,
     progress: Option<Py<PyAny>>,
+    verbose: bool,
 ) -> PyResult<InitOutcome> {
     let mut options = pipeline::InitOptions {
         discover: DiscoverOptions {
             entry_point,
             requirements,
             env,
+            verbose,
         },
         check,
         ..pipeline::InitOptions::default()

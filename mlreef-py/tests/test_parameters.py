@@ -30,6 +30,31 @@ def test_extract_from_source():
     assert "<table>" in extraction._repr_html_()
 
 
+ENV_SOURCE = """
+import argparse, os
+LEVEL = os.getenv("LOG_LEVEL", "INFO")
+parser = argparse.ArgumentParser()
+parser.add_argument("--cache", default=os.getenv("CACHE", "~/.cache"))
+args = parser.parse_args()
+"""
+
+
+def env_variables(extraction):
+    return [d.message.split("`")[3] for d in extraction.diagnostics if d.code == "env-default"]
+
+
+def test_verbose_adds_what_touches_no_parameter(tmp_path):
+    assert env_variables(mlreef_core.extract_parameters(source=ENV_SOURCE)) == ["CACHE"]
+    loud = mlreef_core.extract_parameters(source=ENV_SOURCE, verbose=True)
+    assert env_variables(loud) == ["LOG_LEVEL", "CACHE"]
+    (tmp_path / "train.py").write_text(ENV_SOURCE)
+    quiet = mlreef_core.Module.discover(tmp_path)
+    loud = mlreef_core.Module.discover(tmp_path, verbose=True)
+    assert [p.name for p in quiet.parameters] == [p.name for p in loud.parameters] == ["cache"]
+    outcome = mlreef_core.init(tmp_path, check=True, verbose=True)
+    assert any("LOG_LEVEL" in d.message for d in outcome.diagnostics)
+
+
 def test_extract_from_path_matches_the_contract():
     extraction = mlreef_core.extract_parameters(path=EXAMPLES / "train.py")
     data = extraction.to_dict()

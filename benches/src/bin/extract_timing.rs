@@ -13,7 +13,8 @@ fn main() {
     };
     let rounds: u32 = args.next().and_then(|r| r.parse().ok()).unwrap_or(2000);
     // The call the binding makes: no repository given, so extraction finds the git root.
-    let run = || mlreef_core::module::script_parameters(&script, None);
+    let options = mlreef_core::argparse::Options::default();
+    let run = || mlreef_core::module::script_parameters(&script, &options);
     if let Err(error) = run() {
         eprintln!("error: {error}");
         std::process::exit(1);

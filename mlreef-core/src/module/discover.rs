@@ -23,6 +23,8 @@ pub struct DiscoverOptions {
     /// Values for `${VAR}` in the requirements file; `None` means the process environment (see
     /// [`requirements::Options::env`]).
     pub env: Option<HashMap<String, String>>,
+    /// Also report what influences no parameter (see [`argparse::Options::verbose`]).
+    pub verbose: bool,
 }
 
 /// A discovered module and what the extractors reported on the way.
@@ -96,13 +98,9 @@ const SKIPPED: &[&str] = &[
 /// `@parameter` decorators when it has no parser.
 pub fn script_parameters(
     script: &Path,
-    repo: Option<PathBuf>,
+    options: &argparse::Options,
 ) -> Result<Extraction, argparse::Error> {
-    let options = argparse::Options {
-        repo,
-        ..argparse::Options::default()
-    };
-    let mut extraction = argparse::extract_file(script, &options)?;
+    let mut extraction = argparse::extract_file(script, options)?;
     let no_parser = extraction.parameters.is_empty()
         && extraction.diagnostics.iter().any(|d| d.code == "no-parser");
     if no_parser {
@@ -120,17 +118,15 @@ pub fn script_parameters(
 /// Whether a script declares parameters (a parser, or the legacy decorators).
 /// The script's extraction, if it declares parameters (kept, so that the chosen entry
 /// point is not extracted a second time).
-fn declared_parameters(script: &Path, repo: &Path) -> Option<Extraction> {
+fn declared_parameters(script: &Path, options: &argparse::Options) -> Option<Extraction> {
     // Reading the text first keeps the search cheap in repositories with many modules.
     let text = std::fs::read_to_string(script).ok()?;
     if !text.contains("ArgumentParser") && !text.contains("data_processor") {
         return None;
     }
-    script_parameters(script, Some(repo.to_owned()))
-        .ok()
-        .filter(|e| {
-            !e.parameters.is_empty() || !e.diagnostics.iter().any(|d| d.code == "no-parser")
-        })
+    script_parameters(script, options).ok().filter(|e| {
+        !e.parameters.is_empty() || !e.diagnostics.iter().any(|d| d.code == "no-parser")
+    })
 }
 
 /// Every `.py` file under `dir`, skipping hidden and environment folders, sorted.
@@ -161,6 +157,7 @@ fn python_files(dir: &Path, out: &mut Vec<PathBuf>) {
 fn entry_point(
     repo: &Path,
     given: Option<&Path>,
+    extract: &argparse::Options,
     progress: &dyn Progress,
 ) -> Result<(PathBuf, Option<Extraction>), Error> {
     if let Some(given) = given {
@@ -176,7 +173,7 @@ fn entry_point(
     for name in CONVENTIONAL {
         let path = repo.join(name);
         if path.is_file()
-            && let Some(extraction) = declared_parameters(&path, repo)
+            && let Some(extraction) = declared_parameters(&path, extract)
         {
             return Ok((path, Some(extraction)));
         }
@@ -193,7 +190,7 @@ fn entry_point(
             total,
             detail: Some(&name),
         })?;
-        if let Some(extraction) = declared_parameters(&script, repo) {
+        if let Some(extraction) = declared_parameters(&script, extract) {
             candidates.push((script, extraction));
         }
     }
@@ -335,9 +332,15 @@ impl Module {
             .as_ref()
             .map(|m| PathBuf::from(&m.entry_points.train))
             .filter(|p| repo.join(p).is_file());
+        let extract = argparse::Options {
+            repo: Some(repo.clone()),
+            verbose: options.verbose,
+            ..argparse::Options::default()
+        };
         let (entry, searched) = entry_point(
             &repo,
             options.entry_point.as_deref().or(recorded.as_deref()),
+            &extract,
             progress,
         )?;
         let entry_name = repo_relative(&entry, &repo);
@@ -353,7 +356,7 @@ impl Module {
         })?;
         let extraction = match searched {
             Some(extraction) => extraction,
-            None => script_parameters(&entry, Some(repo.clone()))?,
+            None => script_parameters(&entry, &extract)?,
         };
         let mut diagnostics: Vec<Diagnostic> = extraction
             .diagnostics

@@ -16,8 +16,8 @@ pub use file::{
     CODE_DIR, PUBLISH_JOB, PipelineError, PipelineFile, PipelineOptions, RUN_TEMPLATE, image_tag,
     read, read_file, render,
 };
-pub use values::{Assignment, values_from_text};
 pub use init::{FILE_NAME, InitError, InitOptions, InitOutcome, InitStatus, init, init_with};
+pub use values::{Assignment, values_from_text};
 
 // Runs are this layer's business; the description itself (`module`) knows nothing of them.
 impl Module {

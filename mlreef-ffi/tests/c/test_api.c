@@ -91,6 +91,30 @@ int main(int argc, char **argv) {
     mlreef_error_free(error);
     error = NULL;
 
+    /* options: what influences no parameter is reported only when verbose */
+    const char *env_source = "import argparse, os\nLEVEL = os.getenv('LOG_LEVEL', 'INFO')\n"
+                             "p = argparse.ArgumentParser()\np.add_argument('--cache', default=os.getenv('CACHE', 'c'))\n"
+                             "p.parse_args()\n";
+    CHECK(mlreef_params_extract_with_options(env_source, LEN(env_source), NULL, 0, &out, &error) == MLREEF_OK);
+    CHECK(contains(out, "`CACHE`") && !contains(out, "`LOG_LEVEL`"));
+    mlreef_string_free(out);
+    const char *verbose = "{\"verbose\": true}";
+    CHECK(mlreef_params_extract_with_options(env_source, LEN(env_source), verbose, LEN(verbose), &out, &error) == MLREEF_OK);
+    CHECK(contains(out, "`CACHE`") && contains(out, "`LOG_LEVEL`"));
+    mlreef_string_free(out);
+    snprintf(path, sizeof path, "{\"path\": \"%s/argparse/realistic_pytorch_train.py\"}", fixtures);
+    CHECK(mlreef_params_extract_with_options(NULL, 0, path, LEN(path), &out, &error) == MLREEF_OK);
+    CHECK(contains(out, "batch-size"));
+    mlreef_string_free(out);
+    const char *unknown_key = "{\"verbos\": true}";
+    CHECK(mlreef_params_extract_with_options(env_source, LEN(env_source), unknown_key, LEN(unknown_key), &out, &error) == MLREEF_ERROR_INVALID_JSON);
+    CHECK(out == NULL && contains(mlreef_error_message(error), "verbos"));
+    mlreef_error_free(error);
+    error = NULL;
+    CHECK(mlreef_params_extract_with_options(NULL, 0, NULL, 0, &out, &error) == MLREEF_ERROR_NULL_POINTER);
+    mlreef_error_free(error);
+    error = NULL;
+
     /* requirements: text with a target, a file, a bad options JSON, a bad environment.yml */
     const char *reqs = "numpy>=1.26 ; python_version >= '3.9'\nlegacy ; python_version < '3.8'\nscipy=1.11\n";
     const char *target = "{\"python\": \"3.11\", \"platform\": \"linux/arm64\"}";

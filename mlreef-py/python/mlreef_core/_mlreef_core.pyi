@@ -168,6 +168,7 @@ class Module:
         requirements: Optional[_Path] = None,
         env: Optional[dict[str, str]] = None,
         progress: Optional[_Progress] = None,
+        verbose: bool = False,
     ) -> Module: ...
     @staticmethod
     def from_yaml(text: str) -> Module: ...
@@ -226,9 +227,13 @@ def init(
     mlreef_image: Optional[str] = None,
     check: bool = False,
     progress: Optional[_Progress] = None,
+    verbose: bool = False,
 ) -> InitOutcome: ...
 def extract_parameters(
-    source: Optional[str] = None, path: Optional[_Path] = None, repo: Optional[_Path] = None
+    source: Optional[str] = None,
+    path: Optional[_Path] = None,
+    repo: Optional[_Path] = None,
+    verbose: bool = False,
 ) -> Extraction: ...
 def parse_requirements(
     text: Optional[str] = None,

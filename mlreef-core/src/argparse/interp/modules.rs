@@ -23,6 +23,7 @@ use super::{Interp, ModId, Names, Scope, Value};
 use crate::argparse::{Imports, Options};
 use crate::parameter::{Diagnostic, Severity};
 use crate::python::{ParsedModule, Ranged, TextRange, ast, parse_module, with_stack_for};
+use crate::repo::Boundary;
 
 /// Helper modules larger than this are not read.
 const MAX_MODULE_BYTES: u64 = 4 << 20;
@@ -73,8 +74,8 @@ pub(super) struct Loader<'a> {
     arena: &'a Arena<SourceModule>,
     mods: Vec<ModState<'a>>,
     by_path: HashMap<PathBuf, ModId>,
-    repo: Option<PathBuf>,
-    canonical_repo: Option<PathBuf>,
+    /// The repository: no module outside it is read.
+    boundary: Option<Boundary>,
     /// `sys.path`: the script's folder, then the repository root.
     roots: Vec<PathBuf>,
     eager: bool,
@@ -85,14 +86,10 @@ pub(super) struct Loader<'a> {
     bytes_read: usize,
 }
 
-fn canonical(path: &Path) -> PathBuf {
-    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
-}
-
 impl<'a> Loader<'a> {
     pub(super) fn new(arena: &'a Arena<SourceModule>, options: &Options) -> Self {
         // Absolute but not canonical: resolving symlinks costs a system call per path
-        // component, so it waits until an import really finds a file (see `canonical_repo`).
+        // component, so it waits until an import really finds a file.
         let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
         let script_dir = options.path.as_deref().and_then(Path::parent).map(|p| {
             absolute(if p.as_os_str().is_empty() {
@@ -114,8 +111,7 @@ impl<'a> Loader<'a> {
             arena,
             mods: Vec::new(),
             by_path: HashMap::new(),
-            repo,
-            canonical_repo: None,
+            boundary: repo.as_deref().map(Boundary::new),
             roots,
             eager: options.imports == Imports::Eager,
             nesting: 0,
@@ -125,7 +121,8 @@ impl<'a> Loader<'a> {
         // The script is module 0; a helper that imports it gets it back.
         loader.push(ModState::new("__main__".into(), Vec::new(), None, None));
         if let Some(path) = &options.path {
-            loader.by_path.insert(path.clone(), 0);
+            let real = path.canonicalize().unwrap_or_else(|_| path.clone());
+            loader.by_path.insert(real, 0);
         }
         loader
     }
@@ -183,23 +180,6 @@ impl<'a> Loader<'a> {
         &self.mods[m].package
     }
 
-    /// The repository, with symlinks resolved: what a file must be inside to be read.
-    fn canonical_repo(&mut self) -> Option<PathBuf> {
-        if self.canonical_repo.is_none() {
-            self.canonical_repo = self.repo.as_deref().map(canonical);
-            if let Some(path) = self
-                .by_path
-                .iter()
-                .find(|(_, id)| **id == 0)
-                .map(|(p, _)| p)
-            {
-                let real = canonical(path);
-                self.by_path.insert(real, 0);
-            }
-        }
-        self.canonical_repo.clone()
-    }
-
     /// Whether `dir` has an entry `name`. Listing a large folder costs more than the few
     /// lookups a script's imports need, so this asks for the one name.
     fn has_entry(dir: &Path, name: &str) -> bool {
@@ -208,7 +188,7 @@ impl<'a> Loader<'a> {
 
     /// The repository module with this dotted name: its file found and registered, not read.
     fn find(&mut self, parts: &[&str]) -> Option<(ModId, bool)> {
-        self.repo.as_ref()?;
+        let boundary = self.boundary.clone()?;
         let roots = self.roots.clone();
         for root in &roots {
             // Most imports name outside packages (`torch`, `numpy`): one lookup of the first
@@ -233,17 +213,14 @@ impl<'a> Loader<'a> {
                 if !file.is_file() {
                     continue;
                 }
-                let repo = self.canonical_repo()?;
-                let file = canonical(&file);
-                if !file.starts_with(&repo) {
+                let Some(file) = boundary.resolve(&file) else {
                     continue;
-                }
+                };
                 let is_package = file.ends_with("__init__.py");
                 return Some(self.register(Some(file), parts, is_package));
             }
             // A namespace package (a folder without `__init__.py`).
-            let repo = self.canonical_repo()?;
-            if base.is_dir() && canonical(&base).starts_with(&repo) {
+            if base.is_dir() && boundary.contains(&base) {
                 return Some(self.register(None, parts, true));
             }
         }
@@ -261,12 +238,9 @@ impl<'a> Loader<'a> {
             return (id, false);
         }
         let display = file.as_ref().map(|f| {
-            self.repo
+            self.boundary
                 .as_ref()
-                .and_then(|r| f.strip_prefix(canonical(r)).ok())
-                .unwrap_or(f)
-                .display()
-                .to_string()
+                .map_or_else(|| f.display().to_string(), |b| b.relative(f))
         });
         let package_parts = if package {
             parts
@@ -402,6 +376,8 @@ impl<'a> Interp<'a> {
                 }
                 continue;
             }
+            // Each imported name carries only its own taint.
+            self.findings.start_statement();
             let value = match module {
                 Some(m) if self.modules.eager => self.module_attr(m, name),
                 // Evaluated when first read.
