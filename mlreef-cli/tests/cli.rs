@@ -376,7 +376,10 @@ fn verbose_adds_what_touches_no_parameter() {
     let quiet = mlreef(&["params", path_str(&path)]);
     assert!(quiet.status.success(), "{quiet:?}");
     let quiet = text(&quiet.stderr);
-    assert!(quiet.contains("`DATA`") && !quiet.contains("`LOG_LEVEL`"), "{quiet}");
+    assert!(
+        quiet.contains("`DATA`") && !quiet.contains("`LOG_LEVEL`"),
+        "{quiet}"
+    );
     for args in [
         vec!["params", "--verbose", path_str(&path)],
         vec!["inspect", "-v", path_str(dir.path())],
@@ -384,7 +387,10 @@ fn verbose_adds_what_touches_no_parameter() {
         let loud = mlreef(&args);
         assert!(loud.status.success(), "{args:?}: {loud:?}");
         let loud = text(&loud.stderr);
-        assert!(loud.contains("`DATA`") && loud.contains("`LOG_LEVEL`"), "{args:?}: {loud}");
+        assert!(
+            loud.contains("`DATA`") && loud.contains("`LOG_LEVEL`"),
+            "{args:?}: {loud}"
+        );
     }
     let inspect = mlreef(&["inspect", path_str(dir.path())]);
     assert!(!text(&inspect.stderr).contains("`LOG_LEVEL`"));

@@ -86,7 +86,11 @@ fn only_findings_that_reach_a_parameter_are_reported() {
             .iter()
             .map(|p| p.name.clone().unwrap())
             .collect();
-        assert_eq!(names, ["input-path", "cache", "alpha", "beta"], "{imports:?}");
+        assert_eq!(
+            names,
+            ["input-path", "cache", "alpha", "beta"],
+            "{imports:?}"
+        );
     }
     // Everything, with verbose (the helper's own variables are read only eagerly, or when
     // something the script uses needs them).

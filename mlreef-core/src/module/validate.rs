@@ -209,12 +209,12 @@ fn default_problems(parameter: &Parameter, name: &str) -> Vec<(Severity, &'stati
             return out;
         }
     };
+    let what = if shape.is_list() {
+        "an item of the default"
+    } else {
+        "the default"
+    };
     if let Some(item) = items.iter().find(|item| !fits(kind, item)) {
-        let what = if shape.is_list() {
-            "an item of the default"
-        } else {
-            "the default"
-        };
         out.push((
             Severity::Warning,
             "default-type-mismatch",
@@ -226,11 +226,6 @@ fn default_problems(parameter: &Parameter, name: &str) -> Vec<(Severity, &'stati
     if let Some(choices) = parameter.checked_choices()
         && let Some(item) = items.iter().find(|item| !choices.contains(item))
     {
-        let what = if shape.is_list() {
-            "an item of the default"
-        } else {
-            "the default"
-        };
         out.push((
             Severity::Warning,
             "default-not-in-choices",

@@ -320,10 +320,15 @@ fn is_negative_number(w: &str) -> bool {
 
 /// A closest name, if one is close enough to be a likely typo.
 fn closest<'a>(name: &str, known: impl Iterator<Item = &'a str>) -> Option<String> {
+    // A typo is short; comparing long names costs their lengths multiplied.
+    const LONGEST: usize = 64;
+    if name.len() > LONGEST {
+        return None;
+    }
     let norm = |s: &str| s.to_lowercase().replace('_', "-");
     let wanted = norm(name);
     let mut best: Option<(usize, &str)> = None;
-    for k in known {
+    for k in known.filter(|k| k.len() <= LONGEST) {
         let d = edit_distance(&wanted, &norm(k));
         if best.is_none_or(|(bd, _)| d < bd) {
             best = Some((d, k));

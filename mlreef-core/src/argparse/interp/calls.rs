@@ -129,33 +129,30 @@ impl<'a> Interp<'a> {
         let bind = |interp: &mut Self, locals: &mut Names<'a>, name: &str, v: Value<'a>| {
             locals.set(name, v, interp.findings.flow());
         };
-        for p in params.posonlyargs.iter().chain(&params.args) {
+        // A parameter's keyword argument, else its default.
+        let by_name = |interp: &mut Self, p: &'a ast::ParameterWithDefault| {
             let name = p.parameter.name.id.as_str();
-            let v = positional
-                .next()
-                .or_else(|| {
-                    keywords
-                        .iter()
-                        .find(|(k, ..)| k == name)
-                        .map(|(_, v, _)| v.clone())
-                })
-                .or_else(|| p.default.as_ref().map(|d| self.eval(d)))
-                .unwrap_or(Value::Unknown);
-            bind(self, &mut locals, name, v);
+            keywords
+                .iter()
+                .find(|(k, ..)| k == name)
+                .map(|(_, v, _)| v.clone())
+                .or_else(|| p.default.as_ref().map(|d| interp.eval(d)))
+                .unwrap_or(Value::Unknown)
+        };
+        for p in params.posonlyargs.iter().chain(&params.args) {
+            let v = match positional.next() {
+                Some(v) => v,
+                None => by_name(self, p),
+            };
+            bind(self, &mut locals, p.parameter.name.id.as_str(), v);
         }
         if let Some(var) = &params.vararg {
             let rest = Value::seq(positional.collect(), true, &self.budget);
             bind(self, &mut locals, var.name.id.as_str(), rest);
         }
         for p in &params.kwonlyargs {
-            let name = p.parameter.name.id.as_str();
-            let v = keywords
-                .iter()
-                .find(|(k, ..)| k == name)
-                .map(|(_, v, _)| v.clone())
-                .or_else(|| p.default.as_ref().map(|d| self.eval(d)))
-                .unwrap_or(Value::Unknown);
-            bind(self, &mut locals, name, v);
+            let v = by_name(self, p);
+            bind(self, &mut locals, p.parameter.name.id.as_str(), v);
         }
         if let Some(kw) = &params.kwarg {
             let named: HashSet<&str> = params
