@@ -6,15 +6,18 @@
 //! [`python`] parses Python, [`argparse`] reads a script's parameters without running it,
 //! [`decorators`] reads the legacy `@data_processor` convention, [`requirements`] reads pip
 //! requirements files and conda environment files as pip does, [`module`] describes, discovers
-//! and merges modules, and [`pipeline`] renders and writes `mlreef.yml` ([`pipeline::init`])
-//! and makes command lines for runs. Every domain error converts into [`Error`].
+//! and merges modules, [`pipeline`] renders and writes `mlreef.yml` ([`pipeline::init`])
+//! and makes command lines for runs, and [`oci`] builds images without a daemon. Every domain
+//! error converts into [`Error`].
 
 pub mod argparse;
 pub mod decorators;
 mod error;
 pub mod module;
+pub mod oci;
 pub mod parameter;
 pub mod pipeline;
+pub mod platform;
 pub mod progress;
 pub mod python;
 pub mod repo;

@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 const LAYERS: &[&str] = &[
     "repo",
     "progress",
+    "platform",
     "parameter",
     "python",
     "source",
@@ -25,6 +26,7 @@ const LAYERS: &[&str] = &[
     "requirements",
     "module",
     "pipeline",
+    "oci",
     "error",
 ];
 

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::pep508::{Environment, EnvironmentValues, Marker};
+use crate::platform::Platform;
 
 /// A Python version and an OCI platform (`linux/amd64`), with `CPython` as the implementation.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -100,37 +101,11 @@ impl Target {
             format!("{short}.0")
         };
 
-        let bad = || TargetError::Platform(platform.to_owned());
-        let mut pieces = platform.split('/');
-        let os = pieces.next().filter(|s| !s.is_empty()).ok_or_else(bad)?;
-        let arch = pieces.next().ok_or_else(bad)?;
-        let variant = pieces.next();
-        if pieces.next().is_some() {
-            return Err(bad());
-        }
-        let (sys_platform, platform_system, os_name) = match os {
-            "linux" => ("linux", "Linux", "posix"),
-            "darwin" => ("darwin", "Darwin", "posix"),
-            "windows" => ("win32", "Windows", "nt"),
-            "freebsd" => ("freebsd", "FreeBSD", "posix"),
-            _ => return Err(bad()),
-        };
-        let machine = match (os, arch, variant) {
-            ("windows", "amd64", _) => "AMD64",
-            ("windows", "arm64", _) => "ARM64",
-            ("windows", "386", _) => "x86",
-            ("darwin", "arm64", _) => "arm64",
-            ("freebsd", "amd64", _) => "amd64",
-            (_, "amd64", _) => "x86_64",
-            (_, "arm64", _) => "aarch64",
-            (_, "386", _) => "i686",
-            (_, "arm", Some("v6")) => "armv6l",
-            (_, "arm", _) => "armv7l",
-            (_, "ppc64le", _) => "ppc64le",
-            (_, "s390x", _) => "s390x",
-            (_, "riscv64", _) => "riscv64",
-            _ => return Err(bad()),
-        };
+        let parsed: Platform = platform
+            .parse()
+            .map_err(|_| TargetError::Platform(platform.to_owned()))?;
+        let (sys_platform, platform_system, os_name) = parsed.system();
+        let machine = parsed.machine();
         let environment = Environment::new(&EnvironmentValues {
             python_version: &short,
             python_full_version: &full,

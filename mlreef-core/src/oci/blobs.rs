@@ -1,0 +1,252 @@
+//! The content-addressed blob store: every layer, config and manifest we build or fetch, kept
+//! on disk under its digest (`$MLREEF_CACHE/blobs/sha256/<hex>`, else the user's cache folder).
+//!
+//! A blob is written to a temporary file in the store and renamed to its digest once complete,
+//! so a reader never sees half a blob and concurrent builds that make the same blob agree.
+//! Small records (which layer a given input made) live beside the blobs under `index/`, written
+//! the same way.
+
+use std::fs::{self, File};
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+
+use oci_spec::image::Digest;
+
+use super::Error;
+use super::digest::{HashingReader, HashingWriter, digest_bytes};
+
+/// Where blobs live.
+#[derive(Debug, Clone)]
+pub struct BlobStore {
+    root: PathBuf,
+}
+
+/// The cache folder: `$MLREEF_CACHE`, else `$XDG_CACHE_HOME/mlreef`, else
+/// `$HOME/.cache/mlreef`, else a folder in the temporary directory.
+#[must_use]
+pub fn default_cache() -> PathBuf {
+    let env = |name: &str| {
+        std::env::var_os(name)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    env("MLREEF_CACHE")
+        .or_else(|| env("XDG_CACHE_HOME").map(|d| d.join("mlreef")))
+        .or_else(|| env("HOME").map(|d| d.join(".cache/mlreef")))
+        .unwrap_or_else(|| std::env::temp_dir().join("mlreef-cache"))
+}
+
+fn io_error(path: &Path) -> impl FnOnce(io::Error) -> Error + '_ {
+    move |source| Error::Io {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+impl BlobStore {
+    /// The store in `root` (made when missing).
+    pub fn open(root: impl Into<PathBuf>) -> Result<BlobStore, Error> {
+        let root = root.into();
+        for dir in ["blobs/sha256", "tmp", "index"] {
+            let dir = root.join(dir);
+            fs::create_dir_all(&dir).map_err(io_error(&dir))?;
+        }
+        Ok(BlobStore { root })
+    }
+
+    /// The store in [`default_cache`].
+    pub fn open_default() -> Result<BlobStore, Error> {
+        BlobStore::open(default_cache())
+    }
+
+    #[must_use]
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Where the blob with this digest is (or would be).
+    #[must_use]
+    pub fn path(&self, digest: &Digest) -> PathBuf {
+        self.root
+            .join("blobs")
+            .join(digest.algorithm().as_ref())
+            .join(digest.digest())
+    }
+
+    #[must_use]
+    pub fn contains(&self, digest: &Digest) -> bool {
+        self.path(digest).is_file()
+    }
+
+    /// The blob's size, when it is in the store.
+    #[must_use]
+    pub fn size(&self, digest: &Digest) -> Option<u64> {
+        fs::metadata(self.path(digest)).ok().map(|m| m.len())
+    }
+
+    /// A writer for a new blob; [`BlobWriter::commit`] names it by its digest.
+    pub fn writer(&self) -> Result<BlobWriter, Error> {
+        let tmp = self.root.join("tmp");
+        let file = tempfile::Builder::new()
+            .prefix("blob-")
+            .tempfile_in(&tmp)
+            .map_err(io_error(&tmp))?;
+        Ok(BlobWriter {
+            store: self.clone(),
+            file: HashingWriter::new(file),
+        })
+    }
+
+    /// Stores `bytes`, returning their digest and size.
+    pub fn put(&self, bytes: &[u8]) -> Result<(Digest, u64), Error> {
+        let digest = digest_bytes(bytes);
+        if !self.contains(&digest) {
+            let mut writer = self.writer()?;
+            writer.write_all(bytes).map_err(io_error(&self.root))?;
+            writer.commit()?;
+        }
+        Ok((digest, bytes.len() as u64))
+    }
+
+    /// Opens a blob for reading.
+    pub fn open_blob(&self, digest: &Digest) -> Result<File, Error> {
+        let path = self.path(digest);
+        File::open(&path).map_err(io_error(&path))
+    }
+
+    /// Reads a whole blob (configs, manifests), checking its digest; at most `limit` bytes.
+    pub fn read(&self, digest: &Digest, limit: u64) -> Result<Vec<u8>, Error> {
+        let path = self.path(digest);
+        let file = self.open_blob(digest)?;
+        let mut bytes = Vec::new();
+        file.take(limit + 1)
+            .read_to_end(&mut bytes)
+            .map_err(io_error(&path))?;
+        if bytes.len() as u64 > limit {
+            return Err(Error::TooLarge {
+                what: format!("blob {digest}"),
+                limit,
+            });
+        }
+        check(&digest_bytes(&bytes), digest, &path)?;
+        Ok(bytes)
+    }
+
+    /// Checks that a stored blob still has its digest (a cache can be damaged).
+    pub fn verify(&self, digest: &Digest) -> Result<u64, Error> {
+        let path = self.path(digest);
+        let mut reader = HashingReader::new(self.open_blob(digest)?);
+        io::copy(&mut reader, &mut io::sink()).map_err(io_error(&path))?;
+        let (actual, len) = reader.finish();
+        check(&actual, digest, &path)?;
+        Ok(len)
+    }
+
+    /// A small record kept under `index/NAME` (written atomically), such as which layer a
+    /// given input made.
+    #[must_use]
+    pub fn record(&self, name: &str) -> Option<Vec<u8>> {
+        fs::read(self.root.join("index").join(name)).ok()
+    }
+
+    /// Writes the record `name`.
+    pub fn set_record(&self, name: &str, bytes: &[u8]) -> Result<(), Error> {
+        let dir = self.root.join("index");
+        let mut file = tempfile::Builder::new()
+            .prefix("record-")
+            .tempfile_in(self.root.join("tmp"))
+            .map_err(io_error(&dir))?;
+        file.write_all(bytes).map_err(io_error(&dir))?;
+        let target = dir.join(name);
+        file.persist(&target)
+            .map_err(|e| io_error(&target)(e.error))?;
+        Ok(())
+    }
+}
+
+fn check(actual: &Digest, expected: &Digest, path: &Path) -> Result<(), Error> {
+    if actual == expected {
+        Ok(())
+    } else {
+        Err(Error::DigestMismatch {
+            what: path.display().to_string(),
+            expected: expected.to_string(),
+            actual: actual.to_string(),
+        })
+    }
+}
+
+/// A blob being written; nothing is in the store until [`commit`](BlobWriter::commit).
+pub struct BlobWriter {
+    store: BlobStore,
+    file: HashingWriter<tempfile::NamedTempFile>,
+}
+
+impl BlobWriter {
+    /// Moves the finished blob to its place, returning its digest and size. When the store
+    /// has it already, the copy just written is dropped.
+    pub fn commit(self) -> Result<(Digest, u64), Error> {
+        let (mut file, digest, len) = self.file.finish();
+        let path = self.store.path(&digest);
+        file.flush().map_err(io_error(&path))?;
+        if !path.is_file() {
+            file.persist(&path).map_err(|e| io_error(&path)(e.error))?;
+        }
+        Ok((digest, len))
+    }
+
+    /// Bytes written so far.
+    #[must_use]
+    pub fn len(&self) -> u64 {
+        self.file
+            .get_ref()
+            .as_file()
+            .metadata()
+            .map_or(0, |m| m.len())
+    }
+
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl Write for BlobWriter {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.file.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.file.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blobs_are_stored_by_digest_and_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = BlobStore::open(dir.path()).unwrap();
+        let (digest, size) = store.put(b"hello").unwrap();
+        assert_eq!(size, 5);
+        assert!(store.contains(&digest));
+        assert_eq!(store.read(&digest, 100).unwrap(), b"hello");
+        assert_eq!(store.verify(&digest).unwrap(), 5);
+        assert!(matches!(
+            store.read(&digest, 2),
+            Err(Error::TooLarge { limit: 2, .. })
+        ));
+        // A damaged blob is found out.
+        fs::write(store.path(&digest), b"hellO").unwrap();
+        assert!(matches!(
+            store.verify(&digest),
+            Err(Error::DigestMismatch { .. })
+        ));
+        // Nothing is left behind in tmp.
+        assert_eq!(fs::read_dir(dir.path().join("tmp")).unwrap().count(), 0);
+        store.set_record("x", b"1").unwrap();
+        assert_eq!(store.record("x").as_deref(), Some(&b"1"[..]));
+    }
+}
