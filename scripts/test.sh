@@ -15,6 +15,9 @@ apt_packages=()
 command -v python3 >/dev/null || apt_packages+=(python3)
 # Debian splits venv's pip bootstrap into its own package.
 python3 -c 'import ensurepip, venv' 2>/dev/null || apt_packages+=(python3-venv)
+# Real components the image and registry tests talk to: a registry (and htpasswd for its basic
+# auth), and independent tools that check what we build.
+apt_packages+=(docker-registry apache2-utils skopeo umoci)
 
 missing=()
 for package in "${apt_packages[@]}"; do
@@ -57,6 +60,61 @@ for module in "${!python_packages[@]}"; do
 done
 export VIRTUAL_ENV="$PWD/.venv"
 export PATH="$VIRTUAL_ENV/bin:$PATH"
+
+# --- services: registries for the whole run ---------------------------------------------------
+# Two Debian docker-registry instances on 127.0.0.1 at free ports, with their storage in a
+# temporary folder: one anonymous, one with htpasswd basic auth. Tests find them through
+# MLREEF_TEST_REGISTRY*; they are stopped when this script ends, however it ends.
+step="registries"
+services="$(mktemp -d)"
+registry_pids=()
+stop_services() {
+    for pid in "${registry_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    rm -rf "$services"
+}
+trap stop_services EXIT
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+start_registry() { # NAME VARIABLE [USER PASSWORD]: sets VARIABLE to 127.0.0.1:PORT
+    local name="$1" variable="$2" port config
+    shift 2
+    port="$(free_port)"
+    config="$services/$name.yml"
+    cat >"$config" <<YAML
+version: 0.1
+log:
+  level: error
+storage:
+  filesystem:
+    rootdirectory: $services/$name
+  delete:
+    enabled: true
+http:
+  addr: 127.0.0.1:$port
+YAML
+    if (($# == 2)); then
+        htpasswd -Bbn "$1" "$2" >"$services/$name.htpasswd"
+        printf 'auth:\n  htpasswd:\n    realm: mlreef-test\n    path: %s\n' "$services/$name.htpasswd" >>"$config"
+    fi
+    docker-registry serve "$config" >"$services/$name.log" 2>&1 &
+    registry_pids+=($!)
+    for _ in $(seq 200); do
+        if python3 -c "import socket; socket.create_connection(('127.0.0.1', $port), 1)" 2>/dev/null; then
+            printf -v "$variable" '127.0.0.1:%s' "$port"
+            return
+        fi
+        sleep 0.1
+    done
+    echo "error: the $name registry did not start: $(cat "$services/$name.log")" >&2
+    return 1
+}
+MLREEF_TEST_REGISTRY_USER="mlreef-tester"
+MLREEF_TEST_REGISTRY_PASSWORD="$(python3 -c 'import secrets; print(secrets.token_hex(12))')"
+start_registry anonymous MLREEF_TEST_REGISTRY
+start_registry basic MLREEF_TEST_REGISTRY_AUTH "$MLREEF_TEST_REGISTRY_USER" "$MLREEF_TEST_REGISTRY_PASSWORD"
+export MLREEF_TEST_REGISTRY MLREEF_TEST_REGISTRY_AUTH MLREEF_TEST_REGISTRY_USER MLREEF_TEST_REGISTRY_PASSWORD
+echo "registries: $MLREEF_TEST_REGISTRY (anonymous), $MLREEF_TEST_REGISTRY_AUTH (basic auth)" >&2
 
 # --- Rust ------------------------------------------------------------------------------------
 # One build of every target, then the tests reuse it (same profile, same target folder).

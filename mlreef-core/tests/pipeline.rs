@@ -259,10 +259,10 @@ fn the_run_template_gives_the_script_exactly_the_words_run_args_printed() {
         .to_owned();
     // The entry point in the image becomes a script that prints the words it receives.
     let python = std::env::var("MLREEF_PYTHON").unwrap_or_else(|_| "python3".into());
-    let program = format!(
-        "python {}",
-        pipeline::shell_line(&[format!("{}/my src/train it.py", pipeline::CODE_DIR)])
-    );
+    let program = pipeline::shell_line(&[
+        "python3".to_owned(),
+        format!("{}/my src/train it.py", pipeline::CODE_DIR),
+    ]);
     assert!(script.contains(&program), "{script}");
     let echo = tmp.path().join("print's argv.py");
     fs::write(&echo, "import json, sys\nprint(json.dumps(sys.argv[1:]))\n").unwrap();

@@ -26,6 +26,17 @@ pub use discover::{DiscoverOptions, Discovered, Error, script_parameters, slug};
 pub use merge::{Change, merge};
 pub use recorded::{MODULE_KEY, Recorded, RecordedError, read_recorded, read_recorded_file};
 
+/// Where a module's image keeps its parts (a contract: the run template of `mlreef.yml` and
+/// every consumer of published images rely on it).
+pub mod image_paths {
+    /// The repository's code.
+    pub const CODE_DIR: &str = "/workdir";
+    /// The installed dependencies, on `PYTHONPATH`.
+    pub const SITE_PACKAGES: &str = "/opt/mlreef/site-packages";
+    /// The resolved requirements (pins with hashes) the dependencies were installed from.
+    pub const LOCK_FILE: &str = "/opt/mlreef/requirements.lock";
+}
+
 /// What a module does. The names are a contract with other systems.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -146,6 +157,16 @@ pub struct Module {
 }
 
 impl Module {
+    /// The command its image runs (the image's `Entrypoint`): the entry point under
+    /// [`image_paths::CODE_DIR`] with the image's Python; run arguments follow it.
+    #[must_use]
+    pub fn entrypoint(&self) -> Vec<String> {
+        vec![
+            "python3".to_owned(),
+            format!("{}/{}", image_paths::CODE_DIR, self.entry_points.train),
+        ]
+    }
+
     /// The JSON form (the same as `mlreef inspect --json`).
     #[must_use]
     pub fn to_json(&self) -> String {

@@ -26,6 +26,7 @@ mod digest;
 mod image;
 mod layer;
 mod reference;
+mod remote;
 
 use std::path::PathBuf;
 
@@ -37,6 +38,7 @@ pub use oci_spec::image::{
     Descriptor, Digest, ImageConfiguration, ImageIndex, ImageManifest, MediaType,
 };
 pub use reference::{DOCKER_HUB, ImageRef, RegistryRef};
+pub use remote::{Credentials, Registry, RegistryOptions, is_local};
 
 /// What can go wrong reading, building or writing images.
 #[derive(Debug, thiserror::Error)]
@@ -65,8 +67,26 @@ pub enum Error {
     TooLarge { what: String, limit: u64 },
     #[error("{0}")]
     Unsupported(String),
+    /// A registry refused or failed a request: its HTTP status and distribution-spec error
+    /// code when it gave them. Never holds a credential.
+    #[error("registry {registry}: {message}{}", status_and_code(*status, code.as_deref()))]
+    Registry {
+        registry: String,
+        status: Option<u16>,
+        code: Option<String>,
+        message: String,
+    },
     #[error("cancelled")]
     Cancelled,
+}
+
+fn status_and_code(status: Option<u16>, code: Option<&str>) -> String {
+    match (status, code) {
+        (Some(s), Some(c)) => format!(" (HTTP {s}, {c})"),
+        (Some(s), None) => format!(" (HTTP {s})"),
+        (None, Some(c)) => format!(" ({c})"),
+        (None, None) => String::new(),
+    }
 }
 
 impl From<crate::progress::Cancelled> for Error {

@@ -32,7 +32,7 @@ pub const PUBLISH_JOB: &str = "mlreef-publish";
 /// The run template's name.
 pub const RUN_TEMPLATE: &str = ".mlreef-run";
 /// Where the image holds the repository's code.
-pub const CODE_DIR: &str = "/app";
+pub const CODE_DIR: &str = crate::module::image_paths::CODE_DIR;
 
 /// How to render `mlreef.yml`.
 #[derive(Debug, Clone)]
@@ -83,8 +83,7 @@ fn publish_job(module: &Module, options: &PipelineOptions) -> Json {
 /// (`eval "set -- ..."`, so quotes, spaces, `$`, `*` and newlines arrive as written) and passes
 /// them on as `"$@"`, never split or globbed again. The data paths stay quoted job variables.
 fn run_template(module: &Module) -> Json {
-    let script_path = format!("{CODE_DIR}/{}", module.entry_points.train);
-    let mut command = format!("python {}", super::shell_line(&[script_path]));
+    let mut command = super::shell_line(&module.entrypoint());
     let mut variables = Map::new();
     // The data paths the module declares become job variables, so a chained pipeline sets
     // them with `variables:` in a job that `extends: .mlreef-run`.

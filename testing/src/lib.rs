@@ -1,0 +1,169 @@
+//! Test support shared by the workspace's tests: the real components tests talk to.
+//!
+//! - [`registry`]: a Debian `docker-registry` on 127.0.0.1. The test command
+//!   (`scripts/test.sh`) starts one anonymous and one with htpasswd basic auth for the whole
+//!   run and names them in `MLREEF_TEST_REGISTRY` and `MLREEF_TEST_REGISTRY_AUTH`; a test run
+//!   without them (`cargo test` alone) starts its own, stopped when the process ends.
+//! - [`tool`]: the path of an independent tool (`skopeo`, `umoci`), or a panic that says how to
+//!   install it: a test that checks with a tool must not pass without it.
+
+use std::fmt::Write as _;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+/// A registry to push to and pull from.
+#[derive(Debug, Clone)]
+pub struct TestRegistry {
+    /// `127.0.0.1:PORT`.
+    pub address: String,
+    /// The user and password of a registry with basic auth; `None` for an anonymous one.
+    pub credentials: Option<(String, String)>,
+}
+
+/// The path of `name` on PATH; panics with the package to install when it is missing.
+#[must_use]
+pub fn tool(name: &str) -> PathBuf {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(name))
+        .find(|candidate| candidate.is_file())
+        .unwrap_or_else(|| {
+            panic!("`{name}` is not installed: scripts/test.sh installs it (apt-get install {name})")
+        })
+}
+
+/// Registries started by this process, stopped when it exits.
+struct Started(Mutex<Vec<(Child, tempfile::TempDir)>>);
+
+impl Drop for Started {
+    fn drop(&mut self) {
+        if let Ok(mut children) = self.0.lock() {
+            for (child, _) in children.iter_mut() {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+        }
+    }
+}
+
+fn started() -> &'static Started {
+    static STARTED: OnceLock<Started> = OnceLock::new();
+    STARTED.get_or_init(|| Started(Mutex::new(Vec::new())))
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port on 127.0.0.1")
+}
+
+/// Starts `docker-registry serve` on a free port, with basic auth when `credentials` is given.
+fn start(credentials: Option<(&str, &str)>) -> String {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let port = free_port();
+    let mut config = format!(
+        "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n",
+        dir.path().join("data").display()
+    );
+    if let Some((user, password)) = credentials {
+        let htpasswd = dir.path().join("htpasswd");
+        let out = Command::new(tool("htpasswd"))
+            .args(["-Bbn", user, password])
+            .output()
+            .expect("htpasswd runs");
+        std::fs::write(&htpasswd, &out.stdout).expect("htpasswd file");
+        let _ = write!(
+            config,
+            "auth:\n  htpasswd:\n    realm: mlreef-test\n    path: {}\n",
+            htpasswd.display()
+        );
+    }
+    let config_path = dir.path().join("config.yml");
+    std::fs::write(&config_path, config).expect("registry config");
+    let child = Command::new(tool("docker-registry"))
+        .arg("serve")
+        .arg(&config_path)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("docker-registry starts");
+    let address = format!("127.0.0.1:{port}");
+    wait_for(&address);
+    started()
+        .0
+        .lock()
+        .expect("the registry list")
+        .push((child, dir));
+    address
+}
+
+/// Waits until something listens on `address` (at most 20 s).
+fn wait_for(address: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(address).is_err() {
+        assert!(Instant::now() < deadline, "the registry at {address} did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The anonymous registry of the test run.
+#[must_use]
+pub fn registry() -> TestRegistry {
+    static REGISTRY: OnceLock<String> = OnceLock::new();
+    let address = REGISTRY.get_or_init(|| {
+        std::env::var("MLREEF_TEST_REGISTRY").unwrap_or_else(|_| start(None))
+    });
+    TestRegistry {
+        address: address.clone(),
+        credentials: None,
+    }
+}
+
+/// The registry with basic auth of the test run.
+#[must_use]
+pub fn auth_registry() -> TestRegistry {
+    static REGISTRY: OnceLock<(String, String, String)> = OnceLock::new();
+    let (address, user, password) = REGISTRY.get_or_init(|| {
+        if let (Ok(address), Ok(user), Ok(password)) = (
+            std::env::var("MLREEF_TEST_REGISTRY_AUTH"),
+            std::env::var("MLREEF_TEST_REGISTRY_USER"),
+            std::env::var("MLREEF_TEST_REGISTRY_PASSWORD"),
+        ) {
+            (address, user, password)
+        } else {
+            let (user, password) = ("mlreef-tester", "test-password-2f9c");
+            (start(Some((user, password))), user.to_owned(), password.to_owned())
+        }
+    });
+    TestRegistry {
+        address: address.clone(),
+        credentials: Some((user.clone(), password.clone())),
+    }
+}
+
+/// Runs `skopeo ARGS` (with TLS verification off, the test registries speak plain HTTP) and
+/// returns its stdout; panics with its stderr when it fails.
+#[must_use]
+pub fn skopeo(args: &[&str]) -> String {
+    let out = Command::new(tool("skopeo"))
+        .args(args)
+        .output()
+        .expect("skopeo runs");
+    assert!(
+        out.status.success(),
+        "skopeo {}: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A file's path as a `&str` (test paths are UTF-8).
+#[must_use]
+pub fn path_str(path: &Path) -> &str {
+    path.to_str().expect("test paths are UTF-8")
+}
