@@ -17,8 +17,10 @@ command -v python3 >/dev/null || apt_packages+=(python3)
 python3 -c 'import ensurepip, venv' 2>/dev/null || apt_packages+=(python3-venv)
 # Real components the image and registry tests talk to: a registry (and htpasswd for its basic
 # auth), and independent tools that check what we build.
-apt_packages+=(docker-registry apache2-utils skopeo umoci)
+apt_packages+=(docker-registry apache2-utils skopeo umoci debootstrap)
 
+sudo=()
+if ((EUID != 0)); then sudo=(sudo); fi
 missing=()
 for package in "${apt_packages[@]}"; do
     dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
@@ -29,8 +31,6 @@ if ((${#missing[@]} > 0)); then
         echo "error: missing ${missing[*]} and no apt-get to install them" >&2
         exit 1
     fi
-    sudo=()
-    if ((EUID != 0)); then sudo=(sudo); fi
     echo "installing ${missing[*]}" >&2
     "${sudo[@]}" apt-get update -qq
     "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
@@ -115,6 +115,28 @@ start_registry anonymous MLREEF_TEST_REGISTRY
 start_registry basic MLREEF_TEST_REGISTRY_AUTH "$MLREEF_TEST_REGISTRY_USER" "$MLREEF_TEST_REGISTRY_PASSWORD"
 export MLREEF_TEST_REGISTRY MLREEF_TEST_REGISTRY_AUTH MLREEF_TEST_REGISTRY_USER MLREEF_TEST_REGISTRY_PASSWORD
 echo "registries: $MLREEF_TEST_REGISTRY (anonymous), $MLREEF_TEST_REGISTRY_AUTH (basic auth)" >&2
+
+# --- a Debian base root file system ---------------------------------------------------------
+# Images are built and run on a Debian bookworm made with debootstrap (minbase with Python, pip
+# and CA certificates, as the comparison with a Dockerfile build needs), kept between runs in the
+# user's cache: made once, then reused. Needs root.
+step="debootstrap"
+rootfs_cache="${MLREEF_TEST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/mlreef-tests}"
+MLREEF_TEST_ROOTFS="$rootfs_cache/bookworm-python3"
+# A marker beside it says it is complete (an interrupted run leaves none, and starts over).
+if [[ ! -e "$MLREEF_TEST_ROOTFS.complete" ]]; then
+    echo "making a Debian bookworm base in $MLREEF_TEST_ROOTFS (once; about a minute)" >&2
+    "${sudo[@]}" rm -rf "$MLREEF_TEST_ROOTFS.partial" "$MLREEF_TEST_ROOTFS"
+    mkdir -p "$rootfs_cache"
+    "${sudo[@]}" debootstrap --variant=minbase --include=python3,python3-pip,ca-certificates bookworm \
+        "$MLREEF_TEST_ROOTFS.partial" >"$rootfs_cache/debootstrap.log" 2>&1 \
+        || { tail -20 "$rootfs_cache/debootstrap.log" >&2; exit 1; }
+    # The package caches are not part of a base.
+    "${sudo[@]}" rm -rf "$MLREEF_TEST_ROOTFS.partial"/var/cache/apt/archives/*.deb
+    "${sudo[@]}" mv "$MLREEF_TEST_ROOTFS.partial" "$MLREEF_TEST_ROOTFS"
+    touch "$MLREEF_TEST_ROOTFS.complete"
+fi
+export MLREEF_TEST_ROOTFS
 
 # --- Rust ------------------------------------------------------------------------------------
 # One build of every target, then the tests reuse it (same profile, same target folder).

@@ -56,6 +56,79 @@ pub fn common_git_dir(folder: &Path) -> Option<PathBuf> {
     }
 }
 
+/// The `url` of the `origin` remote of the repository at or above `folder`.
+#[must_use]
+pub fn origin_url(folder: &Path) -> Option<String> {
+    let config = fs_err::read_to_string(common_git_dir(folder)?.join("config")).ok()?;
+    let mut in_origin = false;
+    for line in config.lines().map(str::trim) {
+        if line.starts_with('[') {
+            in_origin = line.replace(' ', "") == "[remote\"origin\"]";
+        } else if in_origin
+            && let Some((key, value)) = line.split_once('=')
+            && key.trim() == "url"
+        {
+            return Some(value.trim().to_owned());
+        }
+    }
+    None
+}
+
+/// The branch `HEAD` points at; `None` when detached or not a git repository.
+#[must_use]
+pub fn branch(folder: &Path) -> Option<String> {
+    let head = fs_err::read_to_string(git_dir(folder)?.join("HEAD")).ok()?;
+    head.trim()
+        .strip_prefix("ref: refs/heads/")
+        .map(str::to_owned)
+}
+
+/// The commit `HEAD` names (40 hex digits): a detached `HEAD`, or its branch's loose or
+/// packed ref.
+#[must_use]
+pub fn head_commit(folder: &Path) -> Option<String> {
+    let git = git_dir(folder)?;
+    let head = fs_err::read_to_string(git.join("HEAD")).ok()?;
+    let head = head.trim();
+    let is_commit = |s: &str| s.len() == 40 && s.bytes().all(|b| b.is_ascii_hexdigit());
+    let Some(reference) = head.strip_prefix("ref: ") else {
+        return is_commit(head).then(|| head.to_owned());
+    };
+    let common = common_git_dir(folder)?;
+    for dir in [&git, &common] {
+        if let Ok(text) = fs_err::read_to_string(dir.join(reference)) {
+            let text = text.trim();
+            if is_commit(text) {
+                return Some(text.to_owned());
+            }
+        }
+    }
+    let packed = fs_err::read_to_string(common.join("packed-refs")).ok()?;
+    packed.lines().find_map(|line| {
+        let (commit, name) = line.split_once(' ')?;
+        (name == reference && is_commit(commit)).then(|| commit.to_owned())
+    })
+}
+
+/// The commit time of `HEAD`, in seconds since the epoch, asked of `git` (reading a commit
+/// object needs zlib and packfiles); `None` outside a repository or without `git`.
+#[must_use]
+pub fn commit_time(folder: &Path) -> Option<u64> {
+    let top = top(folder)?;
+    let out = std::process::Command::new("git")
+        .arg("-C")
+        .arg(top)
+        .args(["log", "-1", "--format=%ct"])
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    String::from_utf8(out.stdout).ok()?.trim().parse().ok()
+}
+
 /// `path` relative to `root` with `/` separators, as results name files; the whole path when
 /// it is not inside `root`.
 #[must_use]
@@ -168,6 +241,34 @@ impl Boundary {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn remotes_branches_and_commits() {
+        let dir = tempdir().join("git-facts");
+        let git = dir.join(".git");
+        std::fs::create_dir_all(git.join("refs/heads")).unwrap();
+        std::fs::write(
+            git.join("config"),
+            "[core]\n\tbare = false\n[remote \"origin\"]\n\turl = git@gitlab.com:team/Image-Classifier.git\n",
+        )
+        .unwrap();
+        std::fs::write(git.join("HEAD"), "ref: refs/heads/main\n").unwrap();
+        assert_eq!(
+            origin_url(&dir).as_deref(),
+            Some("git@gitlab.com:team/Image-Classifier.git")
+        );
+        assert_eq!(branch(&dir).as_deref(), Some("main"));
+        assert_eq!(head_commit(&dir), None);
+        let commit = "0123456789abcdef0123456789abcdef01234567";
+        std::fs::write(git.join("packed-refs"), format!("# pack-refs\n{commit} refs/heads/main\n"))
+            .unwrap();
+        assert_eq!(head_commit(&dir).as_deref(), Some(commit));
+        let loose = "fedcba9876543210fedcba9876543210fedcba98";
+        std::fs::write(git.join("refs/heads/main"), format!("{loose}\n")).unwrap();
+        assert_eq!(head_commit(&dir).as_deref(), Some(loose));
+        std::fs::write(git.join("HEAD"), format!("{commit}\n")).unwrap();
+        assert_eq!((branch(&dir), head_commit(&dir).as_deref()), (None, Some(commit)));
+    }
 
     fn tempdir() -> PathBuf {
         let dir = std::env::temp_dir().join(format!(

@@ -167,3 +167,71 @@ pub fn skopeo(args: &[&str]) -> String {
 pub fn path_str(path: &Path) -> &str {
     path.to_str().expect("test paths are UTF-8")
 }
+
+/// The Debian base root file system the test command makes with debootstrap (bookworm minbase
+/// with python3, pip and CA certificates); panics with how to make it when it is missing.
+#[must_use]
+pub fn rootfs() -> PathBuf {
+    let path = std::env::var_os("MLREEF_TEST_ROOTFS")
+        .map(PathBuf::from)
+        .or_else(|| {
+            let home = std::env::var_os("HOME").map(PathBuf::from)?;
+            let candidate = home.join(".cache/mlreef-tests/bookworm-python3");
+            candidate
+                .with_extension("complete")
+                .exists()
+                .then_some(candidate)
+        });
+    match path {
+        Some(path) if path.join("usr/bin/python3").exists() => path,
+        _ => panic!(
+            "no Debian base root file system: scripts/test.sh makes one with debootstrap \
+             (or set MLREEF_TEST_ROOTFS to a bookworm minbase with python3)"
+        ),
+    }
+}
+
+/// An image unpacked with `umoci unpack` (an independent reader of OCI layouts): the bundle
+/// folder, whose `rootfs` is the image's file system.
+#[must_use]
+pub fn unpack(layout: &Path, tag: &str) -> tempfile::TempDir {
+    let bundle = tempfile::tempdir().expect("a temporary folder");
+    let target = bundle.path().join("bundle");
+    let out = Command::new(tool("umoci"))
+        .arg("unpack")
+        .arg("--image")
+        .arg(format!("{}:{tag}", path_str(layout)))
+        .arg(&target)
+        .output()
+        .expect("umoci runs");
+    assert!(
+        out.status.success(),
+        "umoci unpack {}:{tag}: {}",
+        layout.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    bundle
+}
+
+/// Runs `argv` inside `rootfs` with `chroot` (root only), with a clean environment plus `env`
+/// and the image's working directory `cwd`.
+#[must_use]
+pub fn chroot(rootfs: &Path, cwd: &str, env: &[(&str, &str)], argv: &[&str]) -> std::process::Output {
+    let mut command = Command::new(tool("chroot"));
+    command
+        .arg(rootfs)
+        .arg("/usr/bin/env")
+        .arg("-i")
+        .arg("PATH=/usr/local/bin:/usr/bin:/bin")
+        .arg("HOME=/root");
+    for (name, value) in env {
+        command.arg(format!("{name}={value}"));
+    }
+    command
+        .arg("/bin/sh")
+        .arg("-c")
+        .arg("cd \"$0\" && exec \"$@\"")
+        .arg(cwd)
+        .args(argv);
+    command.output().expect("chroot runs")
+}

@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 use super::recorded::{RecordedError, read_recorded_file};
 use super::{BaseEnvironment, EntryPoints, Module};
 use crate::progress::{Cancelled, Event, Progress, Silent};
-use crate::repo::{Boundary, common_git_dir, git_dir, relative as repo_relative};
+use crate::repo::{Boundary, relative as repo_relative};
 use crate::requirements::{self, RequirementsFile};
 use crate::{Diagnostic, Extraction, argparse, decorators};
 
@@ -241,9 +241,7 @@ fn requirements_file(
 
 /// The repository's name: the last part of the `origin` remote's URL, else the folder's name.
 fn repository_name(repo: &Path) -> String {
-    let remote = common_git_dir(repo)
-        .and_then(|dir| std::fs::read_to_string(dir.join("config")).ok())
-        .and_then(|config| origin_url(&config));
+    let remote = crate::repo::origin_url(repo);
     let from_remote = remote.as_deref().and_then(|url| {
         let last = url.trim_end_matches('/').rsplit(['/', ':']).next()?;
         let name = last.strip_suffix(".git").unwrap_or(last);
@@ -253,30 +251,6 @@ fn repository_name(repo: &Path) -> String {
         repo.file_name()
             .map_or_else(|| "module".to_owned(), |n| n.to_string_lossy().into_owned())
     })
-}
-
-/// The `url` of `[remote "origin"]` in a git config file.
-fn origin_url(config: &str) -> Option<String> {
-    let mut in_origin = false;
-    for line in config.lines().map(str::trim) {
-        if line.starts_with('[') {
-            in_origin = line.replace(' ', "") == "[remote\"origin\"]";
-        } else if in_origin
-            && let Some((key, value)) = line.split_once('=')
-            && key.trim() == "url"
-        {
-            return Some(value.trim().to_owned());
-        }
-    }
-    None
-}
-
-/// The branch `HEAD` points at; `None` when detached or not a git repository.
-fn branch(repo: &Path) -> Option<String> {
-    let head = std::fs::read_to_string(git_dir(repo)?.join("HEAD")).ok()?;
-    head.trim()
-        .strip_prefix("ref: refs/heads/")
-        .map(str::to_owned)
 }
 
 /// A URL-safe name: lower case letters and digits, runs of anything else as one `-`.
@@ -408,7 +382,7 @@ impl Module {
             version: existing
                 .as_ref()
                 .map_or_else(|| "1".to_owned(), |m| m.version.clone()),
-            branch: branch(&repo),
+            branch: crate::repo::branch(&repo),
             entry_points: EntryPoints {
                 train: entry_name,
                 inference: None,
@@ -443,13 +417,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn slugs_and_remotes() {
+    fn slugs_and_versions() {
         assert_eq!(slug("Image Classifier_v2!"), "image-classifier-v2");
-        let config = "[core]\n\tbare = false\n[remote \"origin\"]\n\turl = git@gitlab.com:team/Image-Classifier.git\n";
-        assert_eq!(
-            origin_url(config).as_deref(),
-            Some("git@gitlab.com:team/Image-Classifier.git")
-        );
         assert_eq!(plain_version("3.10.*").as_deref(), Some("3.10"));
         assert_eq!(plain_version(">=3.9"), None);
     }
