@@ -260,14 +260,20 @@ mod tests {
         assert_eq!(branch(&dir).as_deref(), Some("main"));
         assert_eq!(head_commit(&dir), None);
         let commit = "0123456789abcdef0123456789abcdef01234567";
-        std::fs::write(git.join("packed-refs"), format!("# pack-refs\n{commit} refs/heads/main\n"))
-            .unwrap();
+        std::fs::write(
+            git.join("packed-refs"),
+            format!("# pack-refs\n{commit} refs/heads/main\n"),
+        )
+        .unwrap();
         assert_eq!(head_commit(&dir).as_deref(), Some(commit));
         let loose = "fedcba9876543210fedcba9876543210fedcba98";
         std::fs::write(git.join("refs/heads/main"), format!("{loose}\n")).unwrap();
         assert_eq!(head_commit(&dir).as_deref(), Some(loose));
         std::fs::write(git.join("HEAD"), format!("{commit}\n")).unwrap();
-        assert_eq!((branch(&dir), head_commit(&dir).as_deref()), (None, Some(commit)));
+        assert_eq!(
+            (branch(&dir), head_commit(&dir).as_deref()),
+            (None, Some(commit))
+        );
     }
 
     fn tempdir() -> PathBuf {

@@ -64,7 +64,10 @@ fn layout(dir: &Path, store: &BlobStore, images: &[Image], tag: &str) {
         }
     }
     let (media_type, bytes) = if images.len() == 1 {
-        ("application/vnd.oci.image.manifest.v1+json", images[0].manifest().1)
+        (
+            "application/vnd.oci.image.manifest.v1+json",
+            images[0].manifest().1,
+        )
     } else {
         ("application/vnd.oci.image.index.v1+json", index(images).1)
     };
@@ -99,7 +102,10 @@ fn push(registry: &TestRegistry, dir: &Path, tag: &str, name: &str, all: bool) {
 }
 
 fn reference(registry: &TestRegistry, name: &str) -> RegistryRef {
-    match format!("docker://{}/{name}", registry.address).parse().unwrap() {
+    match format!("docker://{}/{name}", registry.address)
+        .parse()
+        .unwrap()
+    {
         ImageRef::Registry(r) => r,
         other => panic!("{other:?}"),
     }
@@ -110,25 +116,46 @@ fn a_base_is_pulled_with_its_digests_and_its_layers_fetched_when_needed() {
     let work = tempfile::tempdir().unwrap();
     let store = BlobStore::open(work.path().join("store")).unwrap();
     let built = image(&store, "linux/amd64", "hello from the base\n");
-    layout(&work.path().join("layout"), &store, std::slice::from_ref(&built), "base");
+    layout(
+        &work.path().join("layout"),
+        &store,
+        std::slice::from_ref(&built),
+        "base",
+    );
     let registry = registry();
-    push(&registry, &work.path().join("layout"), "base", "tests/pull-base:1", false);
+    push(
+        &registry,
+        &work.path().join("layout"),
+        "base",
+        "tests/pull-base:1",
+        false,
+    );
 
     let fresh = BlobStore::open(work.path().join("fresh")).unwrap();
-    let mut client = Registry::new(&RegistryOptions::default()).unwrap();
+    let client = Registry::new(&RegistryOptions::default()).unwrap();
     let platform = Platform::linux_amd64();
     let mut pulled = client
-        .pull_image(&reference(&registry, "tests/pull-base:1"), &platform, &fresh)
+        .pull_image(
+            &reference(&registry, "tests/pull-base:1"),
+            &platform,
+            &fresh,
+        )
         .unwrap();
     assert_eq!(pulled.digest(), built.digest());
     assert_eq!(pulled.layers[0].diff_id, built.layers[0].diff_id);
     // The config came, the layer did not yet.
     assert!(fresh.contains(&digest_bytes(&built.config_bytes())));
     assert!(!fresh.contains(&built.layers[0].digest));
-    assert!(matches!(pulled.layers[0].location, Location::Registry { .. }));
+    assert!(matches!(
+        pulled.layers[0].location,
+        Location::Registry { .. }
+    ));
     client.materialize(&mut pulled, &fresh).unwrap();
     assert_eq!(pulled.layers[0].location, Location::Store);
-    assert_eq!(fresh.verify(&built.layers[0].digest).unwrap(), built.layers[0].size);
+    assert_eq!(
+        fresh.verify(&built.layers[0].digest).unwrap(),
+        built.layers[0].size
+    );
 
     // By digest too.
     let by_digest = format!("tests/pull-base@{}", built.digest());
@@ -144,10 +171,21 @@ fn the_platform_is_picked_from_an_index() {
     let store = BlobStore::open(work.path().join("store")).unwrap();
     let amd64 = image(&store, "linux/amd64", "x86_64\n");
     let arm64 = image(&store, "linux/arm64", "aarch64\n");
-    layout(&work.path().join("layout"), &store, &[amd64.clone(), arm64.clone()], "multi");
+    layout(
+        &work.path().join("layout"),
+        &store,
+        &[amd64.clone(), arm64.clone()],
+        "multi",
+    );
     let registry = registry();
-    push(&registry, &work.path().join("layout"), "multi", "tests/multi:1", true);
-    let mut client = Registry::new(&RegistryOptions::default()).unwrap();
+    push(
+        &registry,
+        &work.path().join("layout"),
+        "multi",
+        "tests/multi:1",
+        true,
+    );
+    let client = Registry::new(&RegistryOptions::default()).unwrap();
     let r = reference(&registry, "tests/multi:1");
     for (platform, expected) in [("linux/arm64", &arm64), ("linux/amd64", &amd64)] {
         let pulled = client
@@ -167,16 +205,33 @@ fn credentials_open_a_registry_with_basic_auth_and_never_show() {
     let work = tempfile::tempdir().unwrap();
     let store = BlobStore::open(work.path().join("store")).unwrap();
     let built = image(&store, "linux/amd64", "private\n");
-    layout(&work.path().join("layout"), &store, std::slice::from_ref(&built), "private");
+    layout(
+        &work.path().join("layout"),
+        &store,
+        std::slice::from_ref(&built),
+        "private",
+    );
     let registry = auth_registry();
-    push(&registry, &work.path().join("layout"), "private", "tests/private:1", false);
+    push(
+        &registry,
+        &work.path().join("layout"),
+        "private",
+        "tests/private:1",
+        false,
+    );
     let r = reference(&registry, "tests/private:1");
     let platform = Platform::linux_amd64();
 
-    let mut anonymous = Registry::new(&RegistryOptions::default()).unwrap();
+    let anonymous = Registry::new(&RegistryOptions::default()).unwrap();
     let refused = anonymous.pull_image(&r, &platform, &store).unwrap_err();
     assert!(
-        matches!(&refused, Error::Registry { status: Some(401), .. }),
+        matches!(
+            &refused,
+            Error::Registry {
+                status: Some(401),
+                ..
+            }
+        ),
         "{refused:?}"
     );
     let (user, password) = registry.credentials.clone().unwrap();
@@ -206,7 +261,7 @@ fn credentials_open_a_registry_with_basic_auth_and_never_show() {
         )],
         ..RegistryOptions::default()
     };
-    let mut client = Registry::new(&right).unwrap();
+    let client = Registry::new(&right).unwrap();
     let mut pulled = client.pull_image(&r, &platform, &store).unwrap();
     assert_eq!(pulled.digest(), built.digest());
     client.materialize(&mut pulled, &store).unwrap();
@@ -216,7 +271,8 @@ fn credentials_open_a_registry_with_basic_auth_and_never_show() {
 fn lying_registry() -> String {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let address = listener.local_addr().unwrap().to_string();
-    let config = br#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}"#;
+    let config =
+        br#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}"#;
     let config_digest = digest_bytes(config);
     let manifest = serde_json::to_vec(&serde_json::json!({
         "schemaVersion": 2,
@@ -237,7 +293,10 @@ fn lying_registry() -> String {
             let request = String::from_utf8_lossy(&request[..n]).to_string();
             let path = request.split_whitespace().nth(1).unwrap_or("/").to_owned();
             let (content_type, body): (&str, Vec<u8>) = if path.contains("/manifests/") {
-                ("application/vnd.oci.image.manifest.v1+json", manifest.clone())
+                (
+                    "application/vnd.oci.image.manifest.v1+json",
+                    manifest.clone(),
+                )
             } else if path.contains("/blobs/") {
                 // Not the config the digest names.
                 ("application/octet-stream", b"{\"tampered\":true}".to_vec())
@@ -264,11 +323,14 @@ fn a_blob_that_does_not_match_its_digest_is_refused() {
         ImageRef::Registry(r) => r,
         other => panic!("{other:?}"),
     };
-    let mut client = Registry::new(&RegistryOptions::default()).unwrap();
+    let client = Registry::new(&RegistryOptions::default()).unwrap();
     let error = client
         .pull_image(&r, &Platform::linux_amd64(), &store)
         .unwrap_err();
     assert!(matches!(error, Error::DigestMismatch { .. }), "{error:?}");
     // Nothing half-written is left in the store.
-    assert_eq!(std::fs::read_dir(work.path().join("tmp")).unwrap().count(), 0);
+    assert_eq!(
+        std::fs::read_dir(work.path().join("tmp")).unwrap().count(),
+        0
+    );
 }

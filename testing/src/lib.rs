@@ -31,7 +31,9 @@ pub fn tool(name: &str) -> PathBuf {
         .map(|dir| dir.join(name))
         .find(|candidate| candidate.is_file())
         .unwrap_or_else(|| {
-            panic!("`{name}` is not installed: scripts/test.sh installs it (apt-get install {name})")
+            panic!(
+                "`{name}` is not installed: scripts/test.sh installs it (apt-get install {name})"
+            )
         })
 }
 
@@ -105,7 +107,10 @@ fn start(credentials: Option<(&str, &str)>) -> String {
 fn wait_for(address: &str) {
     let deadline = Instant::now() + Duration::from_secs(20);
     while std::net::TcpStream::connect(address).is_err() {
-        assert!(Instant::now() < deadline, "the registry at {address} did not start");
+        assert!(
+            Instant::now() < deadline,
+            "the registry at {address} did not start"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -114,9 +119,8 @@ fn wait_for(address: &str) {
 #[must_use]
 pub fn registry() -> TestRegistry {
     static REGISTRY: OnceLock<String> = OnceLock::new();
-    let address = REGISTRY.get_or_init(|| {
-        std::env::var("MLREEF_TEST_REGISTRY").unwrap_or_else(|_| start(None))
-    });
+    let address = REGISTRY
+        .get_or_init(|| std::env::var("MLREEF_TEST_REGISTRY").unwrap_or_else(|_| start(None)));
     TestRegistry {
         address: address.clone(),
         credentials: None,
@@ -136,7 +140,11 @@ pub fn auth_registry() -> TestRegistry {
             (address, user, password)
         } else {
             let (user, password) = ("mlreef-tester", "test-password-2f9c");
-            (start(Some((user, password))), user.to_owned(), password.to_owned())
+            (
+                start(Some((user, password))),
+                user.to_owned(),
+                password.to_owned(),
+            )
         }
     });
     TestRegistry {
@@ -216,7 +224,12 @@ pub fn unpack(layout: &Path, tag: &str) -> tempfile::TempDir {
 /// Runs `argv` inside `rootfs` with `chroot` (root only), with a clean environment plus `env`
 /// and the image's working directory `cwd`.
 #[must_use]
-pub fn chroot(rootfs: &Path, cwd: &str, env: &[(&str, &str)], argv: &[&str]) -> std::process::Output {
+pub fn chroot(
+    rootfs: &Path,
+    cwd: &str,
+    env: &[(&str, &str)],
+    argv: &[&str],
+) -> std::process::Output {
     let mut command = Command::new(tool("chroot"));
     command
         .arg(rootfs)

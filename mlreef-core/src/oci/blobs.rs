@@ -164,6 +164,18 @@ impl BlobStore {
     }
 }
 
+impl BlobStore {
+    /// Renames a finished temporary file to its digest's name (unless the store has it).
+    fn persist(&self, mut file: tempfile::NamedTempFile, digest: &Digest) -> Result<(), Error> {
+        let path = self.path(digest);
+        file.flush().map_err(io_error(&path))?;
+        if !path.is_file() {
+            file.persist(&path).map_err(|e| io_error(&path)(e.error))?;
+        }
+        Ok(())
+    }
+}
+
 fn check(actual: &Digest, expected: &Digest, path: &Path) -> Result<(), Error> {
     if actual == expected {
         Ok(())
@@ -186,13 +198,24 @@ impl BlobWriter {
     /// Moves the finished blob to its place, returning its digest and size. When the store
     /// has it already, the copy just written is dropped.
     pub fn commit(self) -> Result<(Digest, u64), Error> {
-        let (mut file, digest, len) = self.file.finish();
-        let path = self.store.path(&digest);
-        file.flush().map_err(io_error(&path))?;
-        if !path.is_file() {
-            file.persist(&path).map_err(|e| io_error(&path)(e.error))?;
-        }
+        let (file, digest, len) = self.file.finish();
+        self.store.persist(file, &digest)?;
         Ok((digest, len))
+    }
+
+    /// Commits the blob only when its digest is `expected`; otherwise nothing is kept and
+    /// the mismatch is the error (`what` names where the bytes came from).
+    pub fn commit_as(self, expected: &Digest, what: &str) -> Result<u64, Error> {
+        let (file, actual, len) = self.file.finish();
+        if &actual != expected {
+            return Err(Error::DigestMismatch {
+                what: what.to_owned(),
+                expected: expected.to_string(),
+                actual: actual.to_string(),
+            });
+        }
+        self.store.persist(file, expected)?;
+        Ok(len)
     }
 
     /// Bytes written so far.

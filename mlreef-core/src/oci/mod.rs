@@ -38,7 +38,10 @@ pub use oci_spec::image::{
     Descriptor, Digest, ImageConfiguration, ImageIndex, ImageManifest, MediaType,
 };
 pub use reference::{DOCKER_HUB, ImageRef, RegistryRef};
-pub use remote::{Credentials, Registry, RegistryOptions, is_local};
+pub use remote::{
+    Credentials, PushEvent, PushOutcome, PushStats, Registry, RegistryOptions, RemoteManifest,
+    is_local,
+};
 
 /// What can go wrong reading, building or writing images.
 #[derive(Debug, thiserror::Error)]
@@ -75,6 +78,15 @@ pub enum Error {
         status: Option<u16>,
         code: Option<String>,
         message: String,
+    },
+    /// A tag names another image already, and versions are immutable.
+    #[error(
+        "`{reference}` names {existing} already; a published version does not change (push under a new version, or force it)"
+    )]
+    TagExists {
+        reference: String,
+        existing: String,
+        new: String,
     },
     #[error("cancelled")]
     Cancelled,
