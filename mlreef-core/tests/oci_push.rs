@@ -380,3 +380,146 @@ fn pushing_with_basic_auth() {
         "{refused:?}"
     );
 }
+
+/// A push through a proxy that injects `faults` (and maybe demands expiring tokens) into the
+/// anonymous test registry; the registry must end up with exactly the image.
+fn push_through(
+    faults: Vec<mlreef_testing::proxy::Fault>,
+    tokens: Option<mlreef_testing::proxy::Tokens>,
+    name: &str,
+    retries: Option<u32>,
+) -> (
+    Result<PushOutcome, Error>,
+    Image,
+    mlreef_testing::proxy::Proxy,
+) {
+    let work = tempfile::tempdir().unwrap();
+    let store = BlobStore::open(work.path()).unwrap();
+    let built = image(
+        &store,
+        "linux/amd64",
+        &[("one.bin", 600_000, 11), ("two.bin", 300_000, 12)],
+    );
+    let registry = registry();
+    let proxy = mlreef_testing::proxy::start(&registry.address, faults, tokens);
+    let through = TestRegistry {
+        address: proxy.address.clone(),
+        credentials: None,
+    };
+    let client = Registry::with_env(
+        &RegistryOptions {
+            retries,
+            ..RegistryOptions::default()
+        },
+        std::sync::Arc::new(|_| None),
+    )
+    .unwrap();
+    let outcome = client.push(
+        std::slice::from_ref(&built),
+        &store,
+        &target(&through, name),
+        false,
+        &|_| Ok(()),
+    );
+    (outcome, built, proxy)
+}
+
+#[test]
+fn server_errors_rate_limits_and_broken_uploads_are_retried() {
+    use mlreef_testing::proxy::{Action, Fault};
+    let faults = vec![
+        Fault {
+            method: "HEAD",
+            path_contains: "/blobs/",
+            nth: 1,
+            times: 2,
+            action: Action::Status(500, vec![]),
+        },
+        Fault {
+            method: "POST",
+            path_contains: "/blobs/uploads/",
+            nth: 1,
+            times: 1,
+            action: Action::Status(429, vec![("Retry-After", "1".to_owned())]),
+        },
+        Fault {
+            method: "PUT",
+            path_contains: "/blobs/uploads/",
+            nth: 1,
+            times: 1,
+            action: Action::ResetAfter(100_000),
+        },
+        Fault {
+            method: "PUT",
+            path_contains: "/manifests/",
+            nth: 1,
+            times: 1,
+            action: Action::Status(503, vec![]),
+        },
+    ];
+    let name = "tests/faults:1";
+    let (outcome, built, proxy) = push_through(faults, None, name, None);
+    let outcome = outcome.unwrap();
+    assert_eq!(outcome.digest(), &built.digest());
+    assert_eq!(skopeo_digest(&registry(), name), built.digest().to_string());
+    let log = proxy.log.lock().unwrap().clone();
+    // The broken upload was started again: more upload PUTs than blobs.
+    let puts = log
+        .iter()
+        .filter(|l| l.starts_with("PUT") && l.contains("/blobs/uploads/"))
+        .count();
+    assert!(puts > 3, "{log:#?}");
+}
+
+#[test]
+fn expired_tokens_are_renewed_mid_push() {
+    let name = "tests/tokens:1";
+    let (outcome, built, proxy) = push_through(
+        vec![],
+        Some(mlreef_testing::proxy::Tokens { uses: 3 }),
+        name,
+        None,
+    );
+    outcome.unwrap();
+    assert_eq!(skopeo_digest(&registry(), name), built.digest().to_string());
+    let tokens = proxy
+        .log
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|l| l.contains("/token"))
+        .count();
+    assert!(tokens >= 3, "tokens were renewed: {tokens}");
+}
+
+#[test]
+fn faults_beyond_the_retry_bound_fail_clearly_and_write_no_tag() {
+    use mlreef_testing::proxy::{Action, Fault};
+    let faults = vec![Fault {
+        method: "PUT",
+        path_contains: "/manifests/",
+        nth: 1,
+        times: 100,
+        action: Action::Status(500, vec![]),
+    }];
+    let name = "tests/failed:1";
+    let (outcome, _, _) = push_through(faults, None, name, Some(2));
+    let error = outcome.unwrap_err();
+    assert!(
+        matches!(
+            &error,
+            Error::Registry {
+                status: Some(500),
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    let client = Registry::new(&RegistryOptions::default()).unwrap();
+    assert_eq!(
+        client
+            .manifest_digest(&target(&registry(), name), "1")
+            .unwrap(),
+        None
+    );
+}

@@ -7,6 +7,8 @@
 //! - [`tool`]: the path of an independent tool (`skopeo`, `umoci`), or a panic that says how to
 //!   install it: a test that checks with a tool must not pass without it.
 
+pub mod proxy;
+
 use std::fmt::Write as _;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};

@@ -281,14 +281,27 @@ impl Transport {
                         query.append_pair("scope", scope);
                     }
                 }
-                let mut request = self.http.get(url);
-                if let Some(c) = self.credentials(registry) {
-                    request = request.basic_auth(c.username, Some(c.password));
-                }
-                let response = request.send().await.map_err(|e| connection(registry, &e))?;
-                if !response.status().is_success() {
-                    return Err(refused(registry, response).await);
-                }
+                // The token server is asked again, as a registry is, when it fails transiently.
+                let retries = self.options.retries.unwrap_or(4);
+                let mut attempt = 0;
+                let response = loop {
+                    let mut request = self.http.get(url.clone());
+                    if let Some(c) = self.credentials(registry) {
+                        request = request.basic_auth(c.username, Some(c.password));
+                    }
+                    match request.send().await {
+                        Ok(response) if response.status().is_success() => break response,
+                        Ok(response) if !transient(response.status()) || attempt >= retries => {
+                            return Err(refused(registry, response).await);
+                        }
+                        Err(error) if attempt >= retries => {
+                            return Err(connection(registry, &error));
+                        }
+                        _ => {}
+                    }
+                    tokio::time::sleep(Duration::from_millis(250 << attempt.min(5))).await;
+                    attempt += 1;
+                };
                 let body = read_limited(response, 1 << 20, registry, "a token").await?;
                 let token = Token::from_response(&body).ok_or_else(|| Error::Registry {
                     registry: registry.to_owned(),
