@@ -1,9 +1,24 @@
 //! The dependency layer: a module's requirements, as wheels for the image's Python and platform.
 //!
-//! First, **which Python**: [`python_version`] reads it from the base image: the config's
-//! `PYTHON_VERSION` (what the official images set), else the `python3` and `pythonX.Y`
-//! programs on the image's `PATH`, found by streaming the base's layers from the
-//! [`BlobStore`]. [`Options::python`] overrides it; [`target`] does both.
+//! Steps, each a function, so that the build flow can cache between them:
+//!
+//! 1. **Which Python.** [`python_version`] reads it from the base image: the config's
+//!    `PYTHON_VERSION` (what the official images set), else the `python3` and `pythonX.Y`
+//!    programs on the image's `PATH`, found by streaming the base's layers from the
+//!    [`BlobStore`]. [`Options::python`] overrides it; [`target`] does both.
+//! 2. **Lock.** [`resolve`] turns a requirements text (what
+//!    [`RequirementsFile::render_for`](crate::RequirementsFile::render_for) gives) into a
+//!    [`Lock`]: every distribution pinned with its hashes, for that one target, by
+//!    `uv pip compile --generate-hashes --only-binary :all:`. The lock of an unchanged text for
+//!    the same target is kept in the store's records, so a second build resolves nothing and
+//!    needs no network; a lock given back ([`Options::lock`], the CLI's `--lock FILE`) is used
+//!    as it is, so a rebuild months later installs the same bytes.
+//!
+//! Installers run as child processes with a time limit ([`Options::timeout`]); what they print
+//! is kept (bounded) and shown with credentials masked: the user part of URLs
+//! (`https://user:token@host`) and the values of the `${VAR}` references in the requirements.
+//! A requirement that has no wheel for the target is [`Error::NoWheel`], naming it and the
+//! platform.
 //!
 //! ```
 //! use mlreef_core::deps::{self, Options};
@@ -20,10 +35,29 @@
 //!
 //! let target = deps::target(&base, &store, &Options::default())?;
 //! assert_eq!((target.python(), target.platform()), ("3.11", "linux/amd64"));
+//! // No requirements: nothing to resolve, no installer needed.
+//! let lock = deps::resolve("# nothing yet\n", &target, &Options::default(), &store)?;
+//! assert!(lock.is_empty());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! With requirements, the same call resolves (this needs uv or pip, and an index):
+//!
+//! ```no_run
+//! # use mlreef_core::deps::{self, Options};
+//! # use mlreef_core::oci::BlobStore;
+//! # let store = BlobStore::open_default()?;
+//! let target = mlreef_core::Target::new("3.11", "linux/arm64")?;
+//! let lock = deps::resolve("numpy>=2\n", &target, &Options::default(), &store)?;
+//! assert!(lock.pins().any(|pin| pin.starts_with("numpy==")));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 mod detect;
+mod failure;
+mod lock;
+mod redact;
+mod tool;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -34,6 +68,9 @@ use crate::oci::{self, BlobStore, Image};
 use crate::requirements::{Target, TargetError};
 
 pub use detect::python_version;
+pub use lock::{Lock, LockOrigin, resolve};
+pub use redact::mask;
+pub use tool::{Tool, ToolKind};
 
 /// Where the installed folder goes in the image; console scripts are in `bin/` below it.
 pub const SITE_PACKAGES: &str = "opt/mlreef/site-packages";
@@ -235,6 +272,11 @@ impl Error {
             _ => None,
         }
     }
+}
+
+fn io_error(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Error {
+    let path = path.into();
+    move |source| Error::Io { path, source }
 }
 
 /// The target to install for: the image's platform, and [`Options::python`] or else the
