@@ -1,6 +1,6 @@
 //! The dependency layer: a module's requirements, as wheels for the image's Python and platform.
 //!
-//! Steps, each a function, so that the build flow can cache between them:
+//! Three steps, each a function, so that the build flow can cache between them:
 //!
 //! 1. **Which Python.** [`python_version`] reads it from the base image: the config's
 //!    `PYTHON_VERSION` (what the official images set), else the `python3` and `pythonX.Y`
@@ -13,6 +13,15 @@
 //!    the same target is kept in the store's records, so a second build resolves nothing and
 //!    needs no network; a lock given back ([`Options::lock`], the CLI's `--lock FILE`) is used
 //!    as it is, so a rebuild months later installs the same bytes.
+//! 3. **Install.** [`install`] installs a lock into a fresh folder with
+//!    `uv pip install --target --no-deps --require-hashes --only-binary :all:` (or pip's
+//!    equivalent when uv is missing), then normalizes the folder so that the same lock gives
+//!    the same bytes on any machine: no bytecode, console scripts that start the image's
+//!    Python, `RECORD` rewritten to match, fixed modes. [`install_key`] says, before installing,
+//!    which key the result has, so the build flow can keep (key → layer) and skip the install.
+//!
+//! Nothing here writes a layer: the build flow makes the installed folder into the layer at
+//! `/opt/mlreef/site-packages` and writes [`Installed::lock`] to `/opt/mlreef/requirements.lock`.
 //!
 //! Installers run as child processes with a time limit ([`Options::timeout`]); what they print
 //! is kept (bounded) and shown with credentials masked: the user part of URLs
@@ -35,27 +44,33 @@
 //!
 //! let target = deps::target(&base, &store, &Options::default())?;
 //! assert_eq!((target.python(), target.platform()), ("3.11", "linux/amd64"));
-//! // No requirements: nothing to resolve, no installer needed.
+//! // No requirements: nothing to resolve, nothing to install, no installer needed.
 //! let lock = deps::resolve("# nothing yet\n", &target, &Options::default(), &store)?;
 //! assert!(lock.is_empty());
+//! assert!(deps::install(&lock, &target, &Options::default())?.is_none());
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! With requirements, the same call resolves (this needs uv or pip, and an index):
+//! With requirements, the same calls resolve and install (this needs uv or pip, and an index):
 //!
 //! ```no_run
 //! # use mlreef_core::deps::{self, Options};
 //! # use mlreef_core::oci::BlobStore;
 //! # let store = BlobStore::open_default()?;
 //! let target = mlreef_core::Target::new("3.11", "linux/arm64")?;
-//! let lock = deps::resolve("numpy>=2\n", &target, &Options::default(), &store)?;
-//! assert!(lock.pins().any(|pin| pin.starts_with("numpy==")));
+//! let options = Options::default();
+//! let lock = deps::resolve("numpy>=2\n", &target, &options, &store)?;
+//! let installed = deps::install(&lock, &target, &options)?.expect("numpy");
+//! assert!(installed.dir.path().join("numpy").is_dir());
+//! println!("{} ({} bytes of lock) as {}", installed.key, installed.lock.len(), installed.installer);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 mod detect;
 mod failure;
+mod install;
 mod lock;
+mod normalize;
 mod redact;
 mod tool;
 
@@ -68,6 +83,7 @@ use crate::oci::{self, BlobStore, Image};
 use crate::requirements::{Target, TargetError};
 
 pub use detect::python_version;
+pub use install::{Installed, install, install_key};
 pub use lock::{Lock, LockOrigin, resolve};
 pub use redact::mask;
 pub use tool::{Tool, ToolKind};

@@ -245,6 +245,75 @@ impl Tool {
         Ok(args)
     }
 
+    /// The arguments that install the lock `file` into `dir`, exactly, with no dependencies of
+    /// their own and every hash checked.
+    pub(super) fn install_args(
+        &self,
+        python: &str,
+        platform: &Platform,
+        file: &Path,
+        dir: &Path,
+    ) -> Result<Vec<OsString>, Error> {
+        let mut args: Vec<OsString> = Vec::new();
+        match self.kind {
+            ToolKind::Uv => {
+                let triple = self.uv_platform(platform)?;
+                for arg in [
+                    "pip",
+                    "install",
+                    "--no-progress",
+                    "--color",
+                    "never",
+                    "--no-deps",
+                    "--require-hashes",
+                    "--only-binary",
+                    ":all:",
+                    // Copies, not links into uv's cache: the folder is normalized in place.
+                    "--link-mode",
+                    "copy",
+                    "--python-version",
+                    python,
+                    "--python-platform",
+                    &triple,
+                    "--target",
+                ] {
+                    args.push(arg.into());
+                }
+                args.push(dir.into());
+            }
+            ToolKind::Pip => {
+                for arg in [
+                    "install",
+                    "--no-input",
+                    "--disable-pip-version-check",
+                    "--progress-bar",
+                    "off",
+                    "--no-color",
+                    "--no-warn-script-location",
+                    "--no-deps",
+                    "--require-hashes",
+                    "--only-binary=:all:",
+                    "--no-compile",
+                    "--implementation",
+                    "cp",
+                    "--python-version",
+                    python,
+                ] {
+                    args.push(arg.into());
+                }
+                for tag in self.pip_platforms(platform)? {
+                    args.push("--platform".into());
+                    args.push(tag.into());
+                }
+                args.push("--target".into());
+                args.push(dir.into());
+            }
+        }
+        args.push("-r".into());
+        args.push(file.into());
+        Ok(args)
+    }
+
     fn unsupported(&self, platform: &Platform) -> Error {
         Error::UnsupportedPlatform {
             platform: platform.to_string(),
