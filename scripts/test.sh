@@ -50,8 +50,9 @@ if [[ "$(.venv/bin/python -c 'import pip; print(pip.__version__)')" != "$pip_ver
     echo "installing pip $pip_version into .venv" >&2
     .venv/bin/python -m pip install -q "pip==$pip_version"
 fi
-# module to import -> package to install
-declare -A python_packages=([pytest]=pytest [maturin]=maturin [mypy]=mypy)
+# module to import -> package to install; uv resolves and installs the dependency layer's wheels
+# in the deps tests (they fall back on this pip when asked to).
+declare -A python_packages=([pytest]=pytest [maturin]=maturin [mypy]=mypy [uv]=uv)
 for module in "${!python_packages[@]}"; do
     if ! .venv/bin/python -c "import $module" 2>/dev/null; then
         echo "installing ${python_packages[$module]} into .venv" >&2

@@ -7,7 +7,7 @@
 use std::path::Path;
 
 use crate::progress::Cancelled;
-use crate::{argparse, module, pipeline, requirements};
+use crate::{argparse, deps, module, pipeline, requirements};
 
 /// Any error of the crate.
 #[derive(Debug, thiserror::Error)]
@@ -34,6 +34,9 @@ pub enum Error {
     /// `init` wrote nothing.
     #[error(transparent)]
     Init(#[from] pipeline::InitError),
+    /// The base's Python, or resolving or installing the requirements.
+    #[error(transparent)]
+    Deps(#[from] deps::Error),
     /// The caller's progress callback asked to stop.
     #[error("cancelled")]
     Cancelled,
@@ -79,6 +82,7 @@ impl Error {
             Error::Module(e) => module_error(e),
             Error::Pipeline(e) => recorded(e),
             Error::Init(e) => init(e),
+            Error::Deps(e) => positioned(e.path(), None),
             Error::Target(_) | Error::CommandLine(_) | Error::Cancelled => Location::default(),
         }
     }

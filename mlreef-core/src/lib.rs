@@ -7,11 +7,13 @@
 //! [`decorators`] reads the legacy `@data_processor` convention, [`requirements`] reads pip
 //! requirements files and conda environment files as pip does, [`module`] describes, discovers
 //! and merges modules, [`pipeline`] renders and writes `mlreef.yml` ([`pipeline::init`])
-//! and makes command lines for runs, and [`oci`] builds images without a daemon. Every domain
-//! error converts into [`Error`].
+//! and makes command lines for runs, [`oci`] builds images without a daemon, and [`deps`] finds
+//! the base image's Python and installs a module's requirements as wheels for the image's
+//! platform. Every domain error converts into [`Error`].
 
 pub mod argparse;
 pub mod decorators;
+pub mod deps;
 mod error;
 pub mod module;
 pub mod oci;

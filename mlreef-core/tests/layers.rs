@@ -27,6 +27,7 @@ const LAYERS: &[&str] = &[
     "module",
     "pipeline",
     "oci",
+    "deps",
     "error",
 ];
 
