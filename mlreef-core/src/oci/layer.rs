@@ -142,6 +142,53 @@ impl Layer {
     }
 }
 
+impl Layer {
+    /// The layer as a cache record (what it is, not where it came from).
+    #[must_use]
+    pub fn to_record(&self) -> Vec<u8> {
+        serde_json::to_vec(&LayerRecord {
+            media_type: self.media_type.to_string(),
+            digest: self.digest.to_string(),
+            size: self.size,
+            diff_id: self.diff_id.to_string(),
+            role: self.role,
+            created_by: self.created_by.clone(),
+        })
+        .unwrap_or_default()
+    }
+
+    /// The layer a cache record describes, when its blob is still in `store` with its size;
+    /// it is marked `cached`.
+    #[must_use]
+    pub fn from_record(bytes: &[u8], store: &super::BlobStore) -> Option<Layer> {
+        let record: LayerRecord = serde_json::from_slice(bytes).ok()?;
+        let digest: Digest = record.digest.parse().ok()?;
+        if store.size(&digest) != Some(record.size) {
+            return None;
+        }
+        Some(Layer {
+            media_type: MediaType::from(record.media_type.as_str()),
+            digest,
+            size: record.size,
+            diff_id: record.diff_id.parse().ok()?,
+            role: record.role,
+            cached: true,
+            created_by: record.created_by,
+            location: Location::Store,
+        })
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct LayerRecord {
+    media_type: String,
+    digest: String,
+    size: u64,
+    diff_id: String,
+    role: LayerRole,
+    created_by: String,
+}
+
 /// A layer in the JSON of `mlreef build --json`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LayerSummary {
@@ -151,4 +198,32 @@ pub struct LayerSummary {
     pub size: u64,
     pub media_type: String,
     pub cached: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::oci::BlobStore;
+
+    #[test]
+    fn records_come_back_only_while_the_blob_is_there() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = BlobStore::open(dir.path()).unwrap();
+        let (digest, size) = store.put(b"layer bytes").unwrap();
+        let layer = Layer {
+            media_type: Compression::Gzip.media_type(),
+            digest: digest.clone(),
+            size,
+            diff_id: crate::oci::digest_bytes(b"tar"),
+            role: LayerRole::Deps,
+            cached: false,
+            created_by: "install".into(),
+            location: Location::Store,
+        };
+        let back = Layer::from_record(&layer.to_record(), &store).unwrap();
+        assert_eq!(back, Layer { cached: true, ..layer.clone() });
+        std::fs::remove_file(store.path(&digest)).unwrap();
+        assert_eq!(Layer::from_record(&layer.to_record(), &store), None);
+        assert_eq!(Layer::from_record(b"not json", &store), None);
+    }
 }
