@@ -22,14 +22,17 @@
 //! ```
 
 mod blobs;
+mod compress;
 mod digest;
 mod image;
 mod layer;
 mod reference;
+mod tar;
 
 use std::path::PathBuf;
 
 pub use blobs::{BlobStore, BlobWriter, default_cache};
+pub use compress::{GZIP_BLOCK, GZIP_LEVEL, ZSTD_LEVEL};
 pub use digest::{Hasher, HashingReader, HashingWriter, digest_bytes};
 pub use image::{Image, MAX_JSON_BYTES, canonical_json, index};
 pub use layer::{Compression, Layer, LayerRole, LayerSummary, Location};
@@ -37,6 +40,10 @@ pub use oci_spec::image::{
     Descriptor, Digest, ImageConfiguration, ImageIndex, ImageManifest, MediaType,
 };
 pub use reference::{DOCKER_HUB, ImageRef, RegistryRef};
+pub use tar::{
+    Content, Entry, EntryKind, LayerOptions, directory_layer, directory_layer_with_progress,
+    normalized_mode, write_layer,
+};
 
 /// What can go wrong reading, building or writing images.
 #[derive(Debug, thiserror::Error)]
