@@ -22,6 +22,7 @@
 //! ```
 
 mod blobs;
+mod code;
 mod compress;
 mod digest;
 mod image;
@@ -32,6 +33,10 @@ mod tar;
 use std::path::PathBuf;
 
 pub use blobs::{BlobStore, BlobWriter, default_cache};
+pub use code::{
+    CodeLayer, CodeOptions, CodeTree, ExcludeReason, Excluded, OUTPUT_DIR, SECRETS, WORKDIR,
+    code_layer, scan_code,
+};
 pub use compress::{GZIP_BLOCK, GZIP_LEVEL, ZSTD_LEVEL};
 pub use digest::{Hasher, HashingReader, HashingWriter, digest_bytes};
 pub use image::{Image, MAX_JSON_BYTES, canonical_json, index};
@@ -62,6 +67,12 @@ pub enum Error {
         expected: String,
         actual: String,
     },
+    /// A symbolic link in a repository whose target is outside it.
+    #[error(
+        "the symbolic link `{link}` points to `{}`, outside the repository; the code layer stores only links that stay inside it",
+        target.display()
+    )]
+    LinkOutside { link: String, target: PathBuf },
     #[error("`{text}` is not an image reference: {reason}")]
     Reference { text: String, reason: String },
     /// A manifest, config, index or layer that does not follow the spec.
