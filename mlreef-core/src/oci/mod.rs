@@ -28,6 +28,7 @@ mod digest;
 mod image;
 mod layer;
 mod reference;
+mod rootfs;
 mod tar;
 
 use std::path::PathBuf;
@@ -39,12 +40,13 @@ pub use code::{
 };
 pub use compress::{GZIP_BLOCK, GZIP_LEVEL, ZSTD_LEVEL};
 pub use digest::{Hasher, HashingReader, HashingWriter, digest_bytes};
-pub use image::{Image, MAX_JSON_BYTES, canonical_json, index};
+pub use image::{Image, MAX_JSON_BYTES, canonical_json, index, rfc3339};
 pub use layer::{Compression, Layer, LayerRole, LayerSummary, Location};
 pub use oci_spec::image::{
     Descriptor, Digest, ImageConfiguration, ImageIndex, ImageManifest, MediaType,
 };
 pub use reference::{DOCKER_HUB, ImageRef, RegistryRef};
+pub use rootfs::{rootfs_image, rootfs_layer};
 pub use tar::{
     Content, Entry, EntryKind, LayerOptions, directory_layer, directory_layer_with_progress,
     normalized_mode, write_layer,

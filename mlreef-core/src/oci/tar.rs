@@ -16,7 +16,7 @@ use std::collections::HashSet;
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Read, Write};
 use std::os::unix::ffi::OsStrExt as _;
-use std::os::unix::fs::MetadataExt as _;
+use std::os::unix::fs::{FileTypeExt as _, MetadataExt as _};
 use std::path::{Component, Path, PathBuf};
 
 use ::tar::{EntryType, Header};
@@ -693,6 +693,31 @@ pub fn directory_layer_with_progress(
         Ok(true)
     })?;
     write_layer(store, entries, options, progress)
+}
+
+/// The Linux device numbers of `rdev` (glibc's `major`/`minor` encoding).
+#[must_use]
+pub(crate) fn device_numbers(rdev: u64) -> (u32, u32) {
+    let major = ((rdev >> 32) & 0xffff_f000) | ((rdev >> 8) & 0x0fff);
+    let minor = ((rdev >> 12) & 0xffff_ff00) | (rdev & 0x00ff);
+    #[allow(clippy::cast_possible_truncation)] // both fit in 32 bits by construction
+    (major as u32, minor as u32)
+}
+
+/// The entry kind of a file system object, for bases that keep everything (`None` for a
+/// socket, which a tar cannot hold).
+pub(crate) fn special_kind(meta: &fs::Metadata) -> Option<EntryKind> {
+    let kind = meta.file_type();
+    let (major, minor) = device_numbers(meta.rdev());
+    if kind.is_char_device() {
+        Some(EntryKind::CharDevice { major, minor })
+    } else if kind.is_block_device() {
+        Some(EntryKind::BlockDevice { major, minor })
+    } else if kind.is_fifo() {
+        Some(EntryKind::Fifo)
+    } else {
+        None
+    }
 }
 
 #[cfg(test)]
