@@ -153,3 +153,15 @@ pub(crate) fn decoder<'a, R: Read + 'a>(
         Compression::None => Box::new(reader),
     })
 }
+
+/// The compression of a blob, told by its first bytes (docker-archives do not say).
+#[must_use]
+pub(crate) fn sniff(head: &[u8]) -> Compression {
+    if head.starts_with(&[0x1f, 0x8b]) {
+        Compression::Gzip
+    } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        Compression::Zstd
+    } else {
+        Compression::None
+    }
+}

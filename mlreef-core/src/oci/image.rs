@@ -42,6 +42,33 @@ pub fn rfc3339(epoch_seconds: u64) -> String {
     )
 }
 
+/// Whether an image config (or an index's platform) with `os`, `arch` and `variant` is for
+/// `platform`: the same OS and architecture, and the same variant when both name one.
+#[must_use]
+pub(crate) fn platform_matches(
+    platform: &Platform,
+    os: &str,
+    arch: &str,
+    variant: Option<&str>,
+) -> bool {
+    platform.os() == os
+        && platform.arch() == arch
+        && match (platform.variant(), variant) {
+            (Some(wanted), Some(found)) => wanted == found,
+            _ => true,
+        }
+}
+
+/// An image config's platform, as text (`linux/arm64/v8`).
+pub(crate) fn config_platform(config: &ImageConfiguration) -> String {
+    let mut text = format!("{}/{}", config.os(), config.architecture());
+    if let Some(variant) = config.variant() {
+        text.push('/');
+        text.push_str(variant);
+    }
+    text
+}
+
 /// An image for one platform.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Image {
