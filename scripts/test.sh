@@ -15,6 +15,9 @@ apt_packages=()
 command -v python3 >/dev/null || apt_packages+=(python3)
 # Debian splits venv's pip bootstrap into its own package.
 python3 -c 'import ensurepip, venv' 2>/dev/null || apt_packages+=(python3-venv)
+# Independent readers of the images we build: the OCI tests check layouts and archives with them.
+command -v skopeo >/dev/null || apt_packages+=(skopeo)
+command -v umoci >/dev/null || apt_packages+=(umoci)
 
 missing=()
 for package in "${apt_packages[@]}"; do
@@ -63,7 +66,8 @@ export PATH="$VIRTUAL_ENV/bin:$PATH"
 step="cargo build"
 cargo build --workspace --all-targets
 step="cargo test"
-cargo test --workspace
+# A missing skopeo or umoci fails the OCI tests here, rather than skipping their checks.
+MLREEF_REQUIRE_TOOLS=1 cargo test --workspace
 
 # --- Python binding ------------------------------------------------------------------------
 # maturin builds the extension in the same target folder and profile as the build above, and
