@@ -144,7 +144,8 @@ export MLREEF_TEST_ROOTFS
 step="cargo build"
 cargo build --workspace --all-targets
 step="cargo test"
-cargo test --workspace
+# A missing skopeo or umoci fails the OCI tests here, rather than skipping their checks.
+MLREEF_REQUIRE_TOOLS=1 cargo test --workspace
 
 # --- Python binding ------------------------------------------------------------------------
 # maturin builds the extension in the same target folder and profile as the build above, and

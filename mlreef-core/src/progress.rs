@@ -9,7 +9,10 @@
 /// One step of a long operation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Event<'a> {
-    /// What is being done: `search`, `extract`, `requirements` (and later `layer`, `push`).
+    /// What is being done: `search`, `extract`, `requirements`; for images, `layer` (bytes of
+    /// file contents written into a layer; the detail is its role), `copy` (bytes of a base's
+    /// layers copied into the blob store; the detail is the base) and `write` (bytes of layers
+    /// written to a destination; the detail is the destination).
     pub stage: &'a str,
     /// Units done so far in this stage.
     pub done: u64,

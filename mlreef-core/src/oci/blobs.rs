@@ -13,7 +13,9 @@ use std::path::{Path, PathBuf};
 use oci_spec::image::Digest;
 
 use super::Error;
+use super::compress::decoder;
 use super::digest::{HashingReader, HashingWriter, digest_bytes};
+use super::layer::Compression;
 
 /// Where blobs live.
 #[derive(Debug, Clone)]
@@ -142,6 +144,50 @@ impl BlobStore {
         Ok(len)
     }
 
+    /// The `diff_id` and length of the tar inside the layer blob `digest`: from the record
+    /// kept when the blob was written or first checked, else by decompressing it once (and
+    /// recording the result).
+    pub fn uncompressed(
+        &self,
+        digest: &Digest,
+        compression: Compression,
+    ) -> Result<(Digest, u64), Error> {
+        let name = uncompressed_record(digest);
+        if let Some(found) = self
+            .record(&name)
+            .and_then(|bytes| String::from_utf8(bytes).ok())
+            .and_then(|text| {
+                let (diff_id, len) = text.trim().split_once(' ')?;
+                Some((diff_id.parse::<Digest>().ok()?, len.parse::<u64>().ok()?))
+            })
+        {
+            return Ok(found);
+        }
+        let path = self.path(digest);
+        let file = self.open_blob(digest)?;
+        let mut tar = HashingReader::new(decoder(file, compression).map_err(io_error(&path))?);
+        io::copy(&mut tar, &mut io::sink()).map_err(|source| Error::Invalid {
+            what: format!("layer {digest}"),
+            reason: format!("it does not decompress as {compression:?}: {source}"),
+        })?;
+        let (diff_id, len) = tar.finish();
+        self.set_uncompressed(digest, &diff_id, len)?;
+        Ok((diff_id, len))
+    }
+
+    /// Records the `diff_id` and length of the tar inside the layer blob `digest`.
+    pub(crate) fn set_uncompressed(
+        &self,
+        digest: &Digest,
+        diff_id: &Digest,
+        len: u64,
+    ) -> Result<(), Error> {
+        self.set_record(
+            &uncompressed_record(digest),
+            format!("{diff_id} {len}").as_bytes(),
+        )
+    }
+
     /// A small record kept under `index/NAME` (written atomically), such as which layer a
     /// given input made.
     #[must_use]
@@ -176,6 +222,10 @@ impl BlobStore {
     }
 }
 
+fn uncompressed_record(digest: &Digest) -> String {
+    format!("tar-{}-{}", digest.algorithm(), digest.digest())
+}
+
 fn check(actual: &Digest, expected: &Digest, path: &Path) -> Result<(), Error> {
     if actual == expected {
         Ok(())
@@ -203,11 +253,12 @@ impl BlobWriter {
         Ok((digest, len))
     }
 
-    /// Commits the blob only when its digest is `expected`; otherwise nothing is kept and
-    /// the mismatch is the error (`what` names where the bytes came from).
-    pub fn commit_as(self, expected: &Digest, what: &str) -> Result<u64, Error> {
+    /// Like [`commit`](BlobWriter::commit), for bytes that were named by `expected` (copied
+    /// from a layout, an archive, a registry): when they are not what the name says, nothing
+    /// is stored and the mismatch is the error (`what` says whose bytes they were).
+    pub fn commit_expecting(self, expected: &Digest, what: &str) -> Result<u64, Error> {
         let (file, actual, len) = self.file.finish();
-        if &actual != expected {
+        if actual != *expected {
             return Err(Error::DigestMismatch {
                 what: what.to_owned(),
                 expected: expected.to_string(),
@@ -216,6 +267,12 @@ impl BlobWriter {
         }
         self.store.persist(file, expected)?;
         Ok(len)
+    }
+
+    /// The digest and length of what was written so far.
+    #[must_use]
+    pub fn digest_so_far(&self) -> (Digest, u64) {
+        self.file.hasher_state()
     }
 
     /// Bytes written so far.

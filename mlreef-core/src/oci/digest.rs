@@ -74,6 +74,12 @@ impl<W: Write> HashingWriter<W> {
         (self.inner, digest, len)
     }
 
+    /// The digest and length of what was written so far.
+    #[must_use]
+    pub fn hasher_state(&self) -> (Digest, u64) {
+        self.hasher.clone().finish()
+    }
+
     pub fn get_ref(&self) -> &W {
         &self.inner
     }

@@ -17,6 +17,58 @@ use crate::platform::Platform;
 /// Configs and manifests larger than this are refused (registries cap manifests at 4 MiB).
 pub const MAX_JSON_BYTES: u64 = 8 << 20;
 
+/// `epoch_seconds` as an RFC 3339 time in UTC (`1970-01-01T00:00:00Z`), as image configs and
+/// history entries give `created`.
+#[must_use]
+pub fn rfc3339(epoch_seconds: u64) -> String {
+    let days = epoch_seconds / 86_400;
+    let seconds = epoch_seconds % 86_400;
+    // Howard Hinnant's days-to-civil, for days since 1970-01-01 (never negative here).
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let day_of_era = z % 146_097;
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let mp = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = year_of_era + era * 400 + u64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        seconds / 3600,
+        seconds / 60 % 60,
+        seconds % 60
+    )
+}
+
+/// Whether an image config (or an index's platform) with `os`, `arch` and `variant` is for
+/// `platform`: the same OS and architecture, and the same variant when both name one.
+#[must_use]
+pub(crate) fn platform_matches(
+    platform: &Platform,
+    os: &str,
+    arch: &str,
+    variant: Option<&str>,
+) -> bool {
+    platform.os() == os
+        && platform.arch() == arch
+        && match (platform.variant(), variant) {
+            (Some(wanted), Some(found)) => wanted == found,
+            _ => true,
+        }
+}
+
+/// An image config's platform, as text (`linux/arm64/v8`).
+pub(crate) fn config_platform(config: &ImageConfiguration) -> String {
+    let mut text = format!("{}/{}", config.os(), config.architecture());
+    if let Some(variant) = config.variant() {
+        text.push('/');
+        text.push_str(variant);
+    }
+    text
+}
+
 /// An image for one platform.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Image {
@@ -235,6 +287,14 @@ mod tests {
             created_by: format!("layer {n}"),
             location: Location::Store,
         }
+    }
+
+    #[test]
+    fn times_in_rfc_3339() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(rfc3339(1_700_000_000), "2023-11-14T22:13:20Z");
+        assert_eq!(rfc3339(4_102_444_799), "2099-12-31T23:59:59Z");
     }
 
     #[test]

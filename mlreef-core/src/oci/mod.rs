@@ -20,20 +20,66 @@
 //! assert!(image.digest().to_string().starts_with("sha256:"));
 //! # Ok::<(), mlreef_core::oci::Error>(())
 //! ```
+//!
+//! Layers are written in one streaming pass (tar, `diff_id`, compressor, digest, store) as
+//! deterministic tars: entries sorted, root-owned with normalized modes in our own layers, one
+//! fixed mtime, and compressed so that the bytes do not depend on the number of threads
+//! ([`write_layer`], [`directory_layer`], [`code_layer`]). Local sources read a base with every
+//! digest checked ([`read_local_base`]: `rootfs:`, `oci:`, `docker-archive:`, `scratch`); local
+//! sinks write what was built ([`write_local`]: an OCI layout, a docker-archive).
+//!
+//! ```
+//! use mlreef_core::oci::{BlobStore, CodeOptions, Image, code_layer, rfc3339, write_layout};
+//! use mlreef_core::platform::Platform;
+//! use mlreef_core::progress::Silent;
+//!
+//! let repo = tempfile::tempdir()?;
+//! std::fs::write(repo.path().join("train.py"), "print('training')\n")?;
+//! std::fs::write(repo.path().join(".env"), "TOKEN=do-not-ship\n")?;
+//! let store = BlobStore::open(repo.path().join(".mlreef/cache"))?;
+//!
+//! let code = code_layer(&store, repo.path(), &CodeOptions::default(), &Silent)?;
+//! let left_out: Vec<_> = code.excluded.iter().map(|e| (e.path.as_str(), e.reason.as_str())).collect();
+//! assert_eq!(left_out, [(".env", "secret"), (".mlreef/", "mlreef output")]);
+//!
+//! let created = rfc3339(0);
+//! let image = Image::scratch(&Platform::linux_amd64())
+//!     .created_at(&created)
+//!     .with_layer(code.layer, &created);
+//! let layout = repo.path().join(".mlreef/images");
+//! let written = write_layout(&store, &layout, Some("main-1"), &[image.clone()], &Silent)?;
+//! assert_eq!(*written.digest(), image.digest());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
+mod archive;
 mod blobs;
+mod code;
+mod compress;
 mod digest;
 mod image;
+mod import;
 mod layer;
+mod layout;
 mod reference;
 mod remote;
+mod rootfs;
+mod tar;
+mod transport;
 
 use std::path::PathBuf;
 
+pub use archive::{read_archive, write_archive};
 pub use blobs::{BlobStore, BlobWriter, default_cache};
+pub use code::{
+    CodeLayer, CodeOptions, CodeTree, ExcludeReason, Excluded, OUTPUT_DIR, SECRETS, WORKDIR,
+    code_layer, scan_code,
+};
+pub use compress::{GZIP_BLOCK, GZIP_LEVEL, ZSTD_LEVEL};
 pub use digest::{Hasher, HashingReader, HashingWriter, digest_bytes};
-pub use image::{Image, MAX_JSON_BYTES, canonical_json, index};
+pub use image::{Image, MAX_JSON_BYTES, canonical_json, index, rfc3339};
 pub use layer::{Compression, Layer, LayerRole, LayerSummary, Location};
+pub use layout::{REF_NAME, read_layout, write_layout};
 pub use oci_spec::image::{
     Descriptor, Digest, ImageConfiguration, ImageIndex, ImageManifest, MediaType,
 };
@@ -42,6 +88,12 @@ pub use remote::{
     Credentials, PushEvent, PushOutcome, PushStats, Registry, RegistryOptions, RemoteManifest,
     is_local,
 };
+pub use rootfs::{rootfs_image, rootfs_layer};
+pub use tar::{
+    Content, Entry, EntryKind, LayerOptions, directory_layer, directory_layer_with_progress,
+    normalized_mode, write_layer,
+};
+pub use transport::{read_local_base, write_local};
 
 /// What can go wrong reading, building or writing images.
 #[derive(Debug, thiserror::Error)]
@@ -59,6 +111,26 @@ pub enum Error {
         what: String,
         expected: String,
         actual: String,
+    },
+    /// A symbolic link in a repository whose target is outside it.
+    #[error(
+        "the symbolic link `{link}` points to `{}`, outside the repository; the code layer stores only links that stay inside it",
+        target.display()
+    )]
+    LinkOutside { link: String, target: PathBuf },
+    /// A base with no image for the platform asked for.
+    #[error("`{reference}` has no image for {wanted}; it has {}", if available.is_empty() { "none".to_owned() } else { available.join(", ") })]
+    NoPlatform {
+        reference: String,
+        wanted: String,
+        available: Vec<String>,
+    },
+    /// A tag or name that a layout or an archive does not hold.
+    #[error("`{reference}` has no image tagged `{tag}`; it has {}", if available.is_empty() { "no tags".to_owned() } else { available.join(", ") })]
+    NoTag {
+        reference: String,
+        tag: String,
+        available: Vec<String>,
     },
     #[error("`{text}` is not an image reference: {reason}")]
     Reference { text: String, reason: String },

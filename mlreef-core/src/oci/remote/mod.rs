@@ -439,7 +439,7 @@ impl Registry {
             done += chunk.len() as u64;
             on_bytes(done);
         }
-        writer.commit_as(digest, &format!("a blob of {registry}/{repository}"))?;
+        writer.commit_expecting(digest, &format!("a blob of {registry}/{repository}"))?;
         Ok(())
     }
 
