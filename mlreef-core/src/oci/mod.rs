@@ -90,8 +90,8 @@ pub use remote::{
 };
 pub use rootfs::{rootfs_image, rootfs_layer};
 pub use tar::{
-    Content, Entry, EntryKind, LayerOptions, directory_layer, directory_layer_with_progress,
-    normalized_mode, write_layer,
+    Content, Entry, EntryKind, LayerOptions, directory_entries, directory_layer,
+    directory_layer_with_progress, normalized_mode, write_layer,
 };
 pub use transport::{read_local_base, write_local};
 
@@ -162,6 +162,17 @@ pub enum Error {
     },
     #[error("cancelled")]
     Cancelled,
+}
+
+impl Error {
+    /// The file the error is about, when it names one.
+    #[must_use]
+    pub fn path(&self) -> Option<&std::path::Path> {
+        match self {
+            Error::Io { path, .. } => Some(path),
+            _ => None,
+        }
+    }
 }
 
 fn status_and_code(status: Option<u16>, code: Option<&str>) -> String {

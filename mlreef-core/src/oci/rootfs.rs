@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 
 use super::Error;
 use super::blobs::BlobStore;
+use super::digest::Hasher;
 use super::image::{Image, rfc3339};
 use super::layer::{Layer, LayerRole};
 use super::tar::{Entry, EntryKind, LayerOptions, special_kind, walk, write_layer};
@@ -23,6 +24,12 @@ use crate::platform::Platform;
 use crate::progress::Progress;
 
 /// The layer of the root file system in `dir`.
+///
+/// Tarring a whole OS takes seconds, so the layer is kept: its record in the store is named by
+/// a fingerprint of the tree's metadata (each path with its kind, mode, owner, size, inode,
+/// modification and change times, link target and device numbers) and of `options`. A file
+/// written since changes its change time, so an unchanged fingerprint means unchanged bytes, as
+/// git's index assumes; the kept layer comes back marked `cached`.
 pub fn rootfs_layer(
     store: &BlobStore,
     dir: &Path,
@@ -42,7 +49,9 @@ pub fn rootfs_layer(
     let device = root_meta.dev();
     // Each entry, with the inode of a file that has other names.
     let mut found: Vec<(Entry, Option<(u64, u64)>)> = Vec::new();
+    let mut fingerprints: Vec<Vec<u8>> = Vec::new();
     walk(dir, |path, relative, meta| {
+        fingerprints.push(fingerprint(path, relative, meta));
         let kind = meta.file_type();
         let mut inode = None;
         let entry = if kind.is_dir() {
@@ -74,6 +83,13 @@ pub fn rootfs_layer(
         ));
         Ok(kind.is_dir() && meta.dev() == device)
     })?;
+    let record = record_name(fingerprints, options);
+    if let Some(layer) = store
+        .record(&record)
+        .and_then(|bytes| Layer::from_record(&bytes, store))
+    {
+        return Ok(layer);
+    }
     found.sort_by(|a, b| a.0.path.cmp(&b.0.path));
     let mut first_name: HashMap<(u64, u64), PathBuf> = HashMap::new();
     let entries = found
@@ -90,7 +106,56 @@ pub fn rootfs_layer(
             entry
         })
         .collect();
-    write_layer(store, entries, options, progress)
+    let layer = write_layer(store, entries, options, progress)?;
+    store.set_record(&record, &layer.to_record())?;
+    Ok(layer)
+}
+
+/// What identifies one path of the tree for the layer's record.
+fn fingerprint(path: &Path, relative: &Path, meta: &std::fs::Metadata) -> Vec<u8> {
+    let mut line = relative.as_os_str().as_encoded_bytes().to_vec();
+    line.push(0);
+    let numbers = [
+        u64::from(meta.mode()),
+        u64::from(meta.uid()),
+        u64::from(meta.gid()),
+        meta.size(),
+        meta.ino(),
+        meta.nlink(),
+        meta.rdev(),
+        meta.mtime().cast_unsigned(),
+        meta.mtime_nsec().cast_unsigned(),
+        meta.ctime().cast_unsigned(),
+        meta.ctime_nsec().cast_unsigned(),
+    ];
+    for n in numbers {
+        line.extend_from_slice(&n.to_le_bytes());
+    }
+    if meta.file_type().is_symlink()
+        && let Ok(target) = std::fs::read_link(path)
+    {
+        line.extend_from_slice(target.as_os_str().as_encoded_bytes());
+    }
+    line
+}
+
+/// The record name of the layer of a tree with these path fingerprints, written with `options`
+/// (all but the thread count, which does not change the bytes).
+fn record_name(mut fingerprints: Vec<Vec<u8>>, options: &LayerOptions) -> String {
+    fingerprints.sort_unstable();
+    let mut hasher = Hasher::default();
+    hasher.update(b"mlreef-rootfs-layer-v1\0");
+    let settings = format!(
+        "{:?}\0{}\0{}\0{}\0",
+        options.compression, options.mtime, options.role, options.created_by
+    );
+    hasher.update(settings.as_bytes());
+    for line in &fingerprints {
+        hasher.update(&(line.len() as u64).to_le_bytes());
+        hasher.update(line);
+    }
+    let (digest, _) = hasher.finish();
+    format!("rootfs-{}", digest.digest())
 }
 
 /// The base image of the root file system in `dir`: one layer, created at the layer's mtime.
@@ -107,8 +172,7 @@ pub fn rootfs_image(
         // Not the folder's path: where the tree lives must not change the image.
         "rootfs".clone_into(&mut options.created_by);
     }
-    let mut layer = rootfs_layer(store, dir, &options, progress)?;
-    layer.cached = false;
+    let layer = rootfs_layer(store, dir, &options, progress)?;
     let created = rfc3339(options.mtime);
     Ok(Image::scratch(platform)
         .created_at(&created)

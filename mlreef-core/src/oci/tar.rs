@@ -665,6 +665,13 @@ pub fn directory_layer_with_progress(
     options: &LayerOptions,
     progress: &dyn Progress,
 ) -> Result<Layer, Error> {
+    let entries = directory_entries(dir, image_path)?;
+    write_layer(store, entries, options, progress)
+}
+
+/// The entries [`directory_layer`] writes: the folder `dir`'s tree under `image_path`, with
+/// `image_path`'s parent folders. More entries can join them before [`write_layer`].
+pub fn directory_entries(dir: &Path, image_path: impl AsRef<Path>) -> Result<Vec<Entry>, Error> {
     let image_path = tar_path(image_path.as_ref()).ok_or_else(|| Error::Invalid {
         what: format!("image path `{}`", image_path.as_ref().display()),
         reason: "it must name a folder, without `..`".into(),
@@ -692,7 +699,7 @@ pub fn directory_layer_with_progress(
         entries.push(entry);
         Ok(true)
     })?;
-    write_layer(store, entries, options, progress)
+    Ok(entries)
 }
 
 /// The Linux device numbers of `rdev` (glibc's `major`/`minor` encoding).
