@@ -24,7 +24,8 @@
 /*
  Result codes, stable across versions, in per-domain ranges: 0 success; 1xx the call
  itself (pointers, UTF-8, JSON, panics, cancellation, IO); 2xx Python source; 3xx
- requirements; 4xx modules and mlreef.yml; 5xx command lines.
+ requirements; 4xx modules and mlreef.yml; 5xx command lines; 6xx images: 60x bases, layers
+ and outputs, 61x registries, 62x installing the dependencies.
  */
 enum mlreef_result
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
@@ -47,6 +48,30 @@ enum mlreef_result
   MLREEF_ERROR_AMBIGUOUS_ENTRY_POINT = 402,
   MLREEF_ERROR_PIPELINE = 410,
   MLREEF_ERROR_COMMAND_LINE = 500,
+  /*
+   A base, layer or output that cannot be read or written, or is not valid.
+   */
+  MLREEF_ERROR_IMAGE = 600,
+  /*
+   Bytes whose digest is not the one they were named by (a corrupt or altered base).
+   */
+  MLREEF_ERROR_DIGEST_MISMATCH = 601,
+  /*
+   A registry refused or failed a request.
+   */
+  MLREEF_ERROR_REGISTRY = 610,
+  /*
+   The requirements could not be resolved or installed.
+   */
+  MLREEF_ERROR_DEPENDENCIES = 620,
+  /*
+   A requirement has no wheel for the image's platform and Python.
+   */
+  MLREEF_ERROR_NO_WHEEL = 621,
+  /*
+   The base's Python could not be found, and none was given.
+   */
+  MLREEF_ERROR_NO_PYTHON = 622,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -304,6 +329,29 @@ mlreef_result mlreef_schema(const char *module_json,
                             size_t module_len,
                             char **out,
                             struct mlreef_error **out_error);
+
+/*
+ Builds the image of the module in the repository at `repo`, as `mlreef build` does,
+ without a daemon: the base's layers, a layer of the requirements installed for each
+ platform, a layer of the code at `/workdir`, the entry point and the labels; written to
+ `options.output` (`oci:DIR[:TAG]` or `docker-archive:FILE[:NAME]`; by default the OCI layout
+ `.mlreef/images` in the repository). `progress` (optional) hears each step, with bytes for
+ layers, and may cancel: then nothing is written. `*out` gets the JSON of `mlreef build
+ --json`: `{"reference", "digest", "platforms": [{"platform", "digest", "python",
+ "layers": [...]}], "lock", "excluded": [{"path", "reason"}], "module", "diagnostics"}`.
+ Errors: `MLREEF_ERROR_IMAGE` and the other 6xx codes, or those of discovery.
+
+ # Safety
+ As `mlreef_module_discover`.
+ */
+mlreef_result mlreef_build(const char *repo,
+                           size_t repo_len,
+                           const char *options_json,
+                           size_t options_len,
+                           mlreef_progress_fn progress,
+                           void *user_data,
+                           char **out,
+                           struct mlreef_error **out_error);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -3,6 +3,7 @@
 //! Every capability lives in the library; this crate parses arguments, calls the library and
 //! presents the result (tables for people, JSON for programs).
 
+mod build;
 mod module;
 mod params;
 mod requirements;
@@ -22,6 +23,7 @@ Example:
   mlreef inspect                           # the module this repository makes
   mlreef init                              # write or update its mlreef.yml
   mlreef run-args --set epochs=20 --shell  # the command line for chosen values
+  mlreef build --base rootfs:/srv/bookworm # its image, in .mlreef/images
 
 Run `mlreef help <COMMAND>` for a command's options and more examples.")]
 struct Cli {
@@ -37,6 +39,7 @@ enum Command {
     Init(module::InitArgs),
     RunArgs(module::RunArgs),
     Schema(module::SchemaArgs),
+    Build(build::Args),
 }
 
 fn main() -> ExitCode {
@@ -47,6 +50,7 @@ fn main() -> ExitCode {
         Command::RunArgs(args) => module::run_args(&args),
         Command::Schema(args) => module::run_schema(&args),
         Command::Requirements(args) => requirements::run(&args),
+        Command::Build(args) => build::run(&args),
     }
 }
 

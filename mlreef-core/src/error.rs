@@ -2,12 +2,13 @@
 //! script is not what can go wrong writing `mlreef.yml`); [`Error`] holds any of them, so a
 //! caller that chains several steps can use `?` throughout and still ask where the problem is.
 //!
-//! It names every domain, so it sits below all of them in the layers: no domain returns it.
+//! It names every domain, so it sits below all of them in the layers: no domain returns it, only
+//! the flows that chain domains ([`crate::publish`]).
 
 use std::path::Path;
 
 use crate::progress::Cancelled;
-use crate::{argparse, deps, module, pipeline, requirements};
+use crate::{argparse, deps, module, oci, pipeline, requirements};
 
 /// Any error of the crate.
 #[derive(Debug, thiserror::Error)]
@@ -37,6 +38,9 @@ pub enum Error {
     /// The base's Python, or resolving or installing the requirements.
     #[error(transparent)]
     Deps(#[from] deps::Error),
+    /// Reading a base, writing a layer or an image, or a registry.
+    #[error(transparent)]
+    Image(#[from] oci::Error),
     /// The caller's progress callback asked to stop.
     #[error("cancelled")]
     Cancelled,
@@ -83,6 +87,7 @@ impl Error {
             Error::Pipeline(e) => recorded(e),
             Error::Init(e) => init(e),
             Error::Deps(e) => positioned(e.path(), None),
+            Error::Image(e) => positioned(e.path(), None),
             Error::Target(_) | Error::CommandLine(_) | Error::Cancelled => Location::default(),
         }
     }

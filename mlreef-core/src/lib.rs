@@ -9,7 +9,8 @@
 //! and merges modules, [`pipeline`] renders and writes `mlreef.yml` ([`pipeline::init`])
 //! and makes command lines for runs, [`oci`] builds images without a daemon, and [`deps`] finds
 //! the base image's Python and installs a module's requirements as wheels for the image's
-//! platform. Every domain error converts into [`Error`].
+//! platform. Every domain error converts into [`Error`], which [`publish`] returns: the flow
+//! that chains them all, from a repository to a module's image.
 
 pub mod argparse;
 pub mod decorators;
@@ -21,6 +22,7 @@ pub mod parameter;
 pub mod pipeline;
 pub mod platform;
 pub mod progress;
+pub mod publish;
 pub mod python;
 pub mod repo;
 pub mod requirements;

@@ -12,7 +12,8 @@ use std::path::{Path, PathBuf};
 
 /// The order of the layers: each module may use only those before it. `repo`, `progress`,
 /// `parameter` and `yaml` are small shared pieces with homes of their own below their users;
-/// `error` names every domain's error, so it comes last.
+/// `error` names every domain's error, so it comes after them, and `publish`, the flow that chains
+/// them all and returns that error, comes last.
 const LAYERS: &[&str] = &[
     "repo",
     "progress",
@@ -29,6 +30,7 @@ const LAYERS: &[&str] = &[
     "oci",
     "deps",
     "error",
+    "publish",
 ];
 
 /// One import: which module, from which file and line.

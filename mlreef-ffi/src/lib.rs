@@ -20,8 +20,11 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
 
 use mlreef_core::module::{DiscoverOptions, Module};
+use mlreef_core::oci::{self, ImageRef};
+use mlreef_core::platform::Platform;
 use mlreef_core::progress::{Cancelled, Event, Progress};
-use mlreef_core::{argparse, module, pipeline, requirements};
+use mlreef_core::publish::{self, BuildOptions};
+use mlreef_core::{argparse, deps, module, pipeline, requirements};
 use serde_json::Value;
 
 /// The major version, as in Cargo.toml.
@@ -33,7 +36,8 @@ pub const MLREEF_VERSION_PATCH: u32 = 0;
 
 /// Result codes, stable across versions, in per-domain ranges: 0 success; 1xx the call
 /// itself (pointers, UTF-8, JSON, panics, cancellation, IO); 2xx Python source; 3xx
-/// requirements; 4xx modules and mlreef.yml; 5xx command lines.
+/// requirements; 4xx modules and mlreef.yml; 5xx command lines; 6xx images: 60x bases, layers
+/// and outputs, 61x registries, 62x installing the dependencies.
 #[repr(u32)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum mlreef_result {
@@ -53,13 +57,27 @@ pub enum mlreef_result {
     MLREEF_ERROR_AMBIGUOUS_ENTRY_POINT = 402,
     MLREEF_ERROR_PIPELINE = 410,
     MLREEF_ERROR_COMMAND_LINE = 500,
+    /// A base, layer or output that cannot be read or written, or is not valid.
+    MLREEF_ERROR_IMAGE = 600,
+    /// Bytes whose digest is not the one they were named by (a corrupt or altered base).
+    MLREEF_ERROR_DIGEST_MISMATCH = 601,
+    /// A registry refused or failed a request.
+    MLREEF_ERROR_REGISTRY = 610,
+    /// The requirements could not be resolved or installed.
+    MLREEF_ERROR_DEPENDENCIES = 620,
+    /// A requirement has no wheel for the image's platform and Python.
+    MLREEF_ERROR_NO_WHEEL = 621,
+    /// The base's Python could not be found, and none was given.
+    MLREEF_ERROR_NO_PYTHON = 622,
 }
 
 use mlreef_result::{
     MLREEF_ERROR_AMBIGUOUS_ENTRY_POINT, MLREEF_ERROR_CANCELLED, MLREEF_ERROR_COMMAND_LINE,
+    MLREEF_ERROR_DEPENDENCIES, MLREEF_ERROR_DIGEST_MISMATCH, MLREEF_ERROR_IMAGE,
     MLREEF_ERROR_INVALID_JSON, MLREEF_ERROR_INVALID_UTF8, MLREEF_ERROR_IO, MLREEF_ERROR_MODULE,
-    MLREEF_ERROR_NO_ENTRY_POINT, MLREEF_ERROR_NOT_FOUND, MLREEF_ERROR_NULL_POINTER,
-    MLREEF_ERROR_PANIC, MLREEF_ERROR_PERMISSION_DENIED, MLREEF_ERROR_PIPELINE,
+    MLREEF_ERROR_NO_ENTRY_POINT, MLREEF_ERROR_NO_PYTHON, MLREEF_ERROR_NO_WHEEL,
+    MLREEF_ERROR_NOT_FOUND, MLREEF_ERROR_NULL_POINTER, MLREEF_ERROR_PANIC,
+    MLREEF_ERROR_PERMISSION_DENIED, MLREEF_ERROR_PIPELINE, MLREEF_ERROR_REGISTRY,
     MLREEF_ERROR_REQUIREMENTS, MLREEF_ERROR_SYNTAX, MLREEF_OK,
 };
 
@@ -177,6 +195,53 @@ fn from_init(error: &pipeline::InitError) -> mlreef_error {
             mlreef_error::new(MLREEF_ERROR_CANCELLED, error.to_string())
         }
         _ => mlreef_error::new(MLREEF_ERROR_PIPELINE, error.to_string()),
+    }
+}
+
+fn from_image(error: &oci::Error) -> mlreef_error {
+    let code = match error {
+        oci::Error::Io { path, source } => return io_error("cannot read or write", path, source),
+        oci::Error::Cancelled => MLREEF_ERROR_CANCELLED,
+        oci::Error::DigestMismatch { .. } => MLREEF_ERROR_DIGEST_MISMATCH,
+        oci::Error::Registry { .. } => MLREEF_ERROR_REGISTRY,
+        _ => MLREEF_ERROR_IMAGE,
+    };
+    mlreef_error::new(code, error.to_string())
+}
+
+fn from_deps(error: &deps::Error) -> mlreef_error {
+    let code = match error {
+        deps::Error::Io { path, source } => return io_error("cannot read or write", path, source),
+        deps::Error::Store(e) => return from_image(e),
+        deps::Error::NoWheel { .. } => MLREEF_ERROR_NO_WHEEL,
+        deps::Error::NoPython => MLREEF_ERROR_NO_PYTHON,
+        _ => MLREEF_ERROR_DEPENDENCIES,
+    };
+    // The installer's output is the cause: the message carries it.
+    let mut message = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    mlreef_error::new(code, message)
+}
+
+/// Any core error, as its domain reports it.
+fn from_error(error: &mlreef_core::Error) -> mlreef_error {
+    use mlreef_core::Error;
+    match error {
+        Error::Script(e) => from_argparse(e),
+        Error::Requirements(e) => from_requirements(e),
+        Error::Module(e) => from_module(e),
+        Error::Pipeline(e) => from_pipeline(e),
+        Error::Init(e) => from_init(e),
+        Error::Deps(e) => from_deps(e),
+        Error::Image(e) => from_image(e),
+        Error::CommandLine(_) => mlreef_error::new(MLREEF_ERROR_COMMAND_LINE, error.to_string()),
+        Error::Cancelled => mlreef_error::new(MLREEF_ERROR_CANCELLED, error.to_string()),
+        _ => mlreef_error::new(MLREEF_ERROR_IMAGE, error.to_string()),
     }
 }
 
@@ -647,8 +712,9 @@ struct CallbackProgress {
 }
 
 // SAFETY: `Progress` asks for `Sync` because a reporter may be called from any thread, but the
-// core calls this one only on the thread of the C call that made it (discovery and init spawn
-// no threads), which is the thread the caller's promise for `user_data` is about.
+// core calls this one only on the thread of the C call that made it (discovery, init and build
+// report from the calling thread; their worker threads never report), which is the thread the
+// caller's promise for `user_data` is about.
 unsafe impl Sync for CallbackProgress {}
 
 impl Progress for CallbackProgress {
@@ -950,6 +1016,136 @@ pub unsafe extern "C" fn mlreef_schema(
         // SAFETY: the caller promises `module_len` readable bytes at `module_json`.
         let module = unsafe { module_arg(module_json, module_len, "module") }?;
         Ok(to_json(&module.parameters_schema()))
+    };
+    // SAFETY: the caller promises `out` and `out_error` are NULL or writable.
+    unsafe { call(out, out_error, run) }
+}
+
+/// Options of `mlreef_build`, as JSON (all optional): `{"base": REF, "platform_bases":
+/// {"linux/arm64": REF}, "output": REF, "platforms": ["linux/amd64", ...], "lock": FILE,
+/// "python": "3.11", "compression": "gzip" | "zstd" | "none", "include": [GLOB, ...],
+/// "entry_point": FILE, "requirements": FILE, "env": {...}, "cache": DIR, "insecure":
+/// ["host:port"], "source_date_epoch": N}`.
+#[derive(serde::Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+struct BuildJson {
+    base: Option<String>,
+    platform_bases: HashMap<String, String>,
+    output: Option<String>,
+    platforms: Vec<String>,
+    lock: Option<PathBuf>,
+    python: Option<String>,
+    compression: Option<String>,
+    include: Vec<String>,
+    entry_point: Option<PathBuf>,
+    requirements: Option<PathBuf>,
+    env: Option<HashMap<String, String>>,
+    cache: Option<PathBuf>,
+    insecure: Vec<String>,
+    source_date_epoch: Option<u64>,
+}
+
+fn option_error(name: &str, message: impl std::fmt::Display) -> mlreef_error {
+    mlreef_error::new(
+        MLREEF_ERROR_INVALID_JSON,
+        format!("`options.{name}`: {message}"),
+    )
+}
+
+impl BuildJson {
+    fn into_options(self) -> Result<BuildOptions, mlreef_error> {
+        let reference = |name: &str, text: &str| -> Result<ImageRef, mlreef_error> {
+            text.parse().map_err(|e| option_error(name, e))
+        };
+        let platform = |name: &str, text: &str| -> Result<Platform, mlreef_error> {
+            text.parse().map_err(|e| option_error(name, e))
+        };
+        let mut platform_bases = Vec::new();
+        for (name, base) in &self.platform_bases {
+            platform_bases.push((
+                platform("platform_bases", name)?,
+                reference("platform_bases", base)?,
+            ));
+        }
+        let mut options = BuildOptions {
+            discover: DiscoverOptions {
+                entry_point: self.entry_point,
+                requirements: self.requirements,
+                env: self.env,
+                verbose: false,
+            },
+            base: self
+                .base
+                .as_deref()
+                .map(|b| reference("base", b))
+                .transpose()?,
+            platform_bases,
+            output: self
+                .output
+                .as_deref()
+                .map(|o| reference("output", o))
+                .transpose()?,
+            platforms: self
+                .platforms
+                .iter()
+                .map(|p| platform("platforms", p))
+                .collect::<Result<_, _>>()?,
+            compression: match self.compression.as_deref() {
+                Some(text) => text.parse().map_err(|e| option_error("compression", e))?,
+                None => oci::Compression::default(),
+            },
+            include: self.include,
+            cache: self.cache,
+            source_date_epoch: self.source_date_epoch,
+            ..BuildOptions::default()
+        };
+        options.registry.insecure = self.insecure;
+        options.deps.python = self.python;
+        if let Some(lock) = self.lock {
+            options.deps.lock = Some(
+                std::fs::read_to_string(&lock)
+                    .map_err(|source| io_error("cannot read", &lock, &source))?,
+            );
+        }
+        Ok(options)
+    }
+}
+
+/// Builds the image of the module in the repository at `repo`, as `mlreef build` does,
+/// without a daemon: the base's layers, a layer of the requirements installed for each
+/// platform, a layer of the code at `/workdir`, the entry point and the labels; written to
+/// `options.output` (`oci:DIR[:TAG]` or `docker-archive:FILE[:NAME]`; by default the OCI layout
+/// `.mlreef/images` in the repository). `progress` (optional) hears each step, with bytes for
+/// layers, and may cancel: then nothing is written. `*out` gets the JSON of `mlreef build
+/// --json`: `{"reference", "digest", "platforms": [{"platform", "digest", "python",
+/// "layers": [...]}], "lock", "excluded": [{"path", "reason"}], "module", "diagnostics"}`.
+/// Errors: `MLREEF_ERROR_IMAGE` and the other 6xx codes, or those of discovery.
+///
+/// # Safety
+/// As `mlreef_module_discover`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mlreef_build(
+    repo: *const c_char,
+    repo_len: usize,
+    options_json: *const c_char,
+    options_len: usize,
+    progress: mlreef_progress_fn,
+    user_data: *mut c_void,
+    out: *mut *mut c_char,
+    out_error: *mut *mut mlreef_error,
+) -> mlreef_result {
+    let run = || {
+        // SAFETY: the caller promises `repo_len` readable bytes at `repo`.
+        let repo = PathBuf::from(unsafe { text(repo, repo_len, "repo") }?);
+        // SAFETY: likewise for `options_json`.
+        let json: BuildJson = unsafe { options_arg(options_json, options_len) }?;
+        let options = json.into_options()?;
+        let built = with_progress(progress, user_data, |reporter| match reporter {
+            Some(reporter) => publish::build_with(&repo, &options, reporter),
+            None => publish::build(&repo, &options),
+        })
+        .map_err(|e| from_error(&e))?;
+        Ok(to_json(&built))
     };
     // SAFETY: the caller promises `out` and `out_error` are NULL or writable.
     unsafe { call(out, out_error, run) }

@@ -7,7 +7,7 @@
 
 use std::path::Path;
 
-use mlreef_core::{argparse, module, pipeline, requirements};
+use mlreef_core::{Error, argparse, deps, module, oci, pipeline, requirements};
 use pyo3::exceptions::{PyException, PyFileNotFoundError, PyOSError, PyPermissionError};
 use pyo3::prelude::*;
 
@@ -42,6 +42,25 @@ pyo3::create_exception!(
     "Parameter values argparse would not accept."
 );
 
+pyo3::create_exception!(
+    mlreef_core,
+    ImageError,
+    MlreefError,
+    "A base, layer or image that cannot be read, built or written; has `path` when a file is the cause."
+);
+pyo3::create_exception!(
+    mlreef_core,
+    RegistryError,
+    ImageError,
+    "A registry that refused or failed a request; has `registry`, `status` (HTTP) and `code` (the distribution spec's error code)."
+);
+pyo3::create_exception!(
+    mlreef_core,
+    DependencyError,
+    MlreefError,
+    "Requirements that cannot be resolved or installed for the image; has `requirement` when one has no wheel for the platform."
+);
+
 /// Registers the exception classes on the module.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
@@ -50,6 +69,9 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("RequirementsError", py.get_type::<RequirementsError>())?;
     m.add("ModuleError", py.get_type::<ModuleError>())?;
     m.add("CommandLineError", py.get_type::<CommandLineError>())?;
+    m.add("ImageError", py.get_type::<ImageError>())?;
+    m.add("RegistryError", py.get_type::<RegistryError>())?;
+    m.add("DependencyError", py.get_type::<DependencyError>())?;
     Ok(())
 }
 
@@ -165,4 +187,80 @@ pub fn from_init(error: &pipeline::InitError) -> PyErr {
 
 pub fn from_command_line(error: &pipeline::CommandLineError) -> PyErr {
     CommandLineError::new_err(error.to_string())
+}
+
+/// An exception of class `E` with the attributes `attributes` set.
+fn with_attributes<E: pyo3::PyTypeInfo>(
+    message: String,
+    attributes: &[(&str, Option<String>)],
+) -> PyErr {
+    Python::attach(|py| {
+        let error = PyErr::from_type(py.get_type::<E>(), message);
+        let value = error.value(py);
+        for (name, attribute) in attributes {
+            // Setting attributes on a fresh exception instance cannot fail.
+            let _ = value.setattr(*name, attribute.clone());
+        }
+        error
+    })
+}
+
+pub fn from_image(error: &oci::Error) -> PyErr {
+    match error {
+        oci::Error::Io { path, source } => io(path, source),
+        oci::Error::Registry {
+            registry,
+            status,
+            code,
+            ..
+        } => Python::attach(|py| {
+            let raised = PyErr::from_type(py.get_type::<RegistryError>(), error.to_string());
+            let value = raised.value(py);
+            let _ = value.setattr("registry", registry);
+            let _ = value.setattr("status", *status);
+            let _ = value.setattr("code", code.clone());
+            raised
+        }),
+        _ => with_attributes::<ImageError>(error.to_string(), &[("path", None)]),
+    }
+}
+
+pub fn from_deps(error: &deps::Error) -> PyErr {
+    let message = chain(error);
+    match error {
+        deps::Error::Io { path, source } => io(path, source),
+        deps::Error::Store(inner) => from_image(inner),
+        deps::Error::NoWheel { requirement, .. } => with_attributes::<DependencyError>(
+            message,
+            &[("requirement", Some(requirement.clone()))],
+        ),
+        _ => with_attributes::<DependencyError>(message, &[("requirement", None)]),
+    }
+}
+
+/// Any core error, as the domain it comes from raises it.
+pub fn from_error(error: &Error) -> PyErr {
+    match error {
+        Error::Script(inner) => from_argparse(inner),
+        Error::Requirements(inner) => from_requirements(inner),
+        Error::Module(inner) => from_module(inner),
+        Error::Pipeline(inner) => from_pipeline(inner),
+        Error::CommandLine(inner) => from_command_line(inner),
+        Error::Init(inner) => from_init(inner),
+        Error::Deps(inner) => from_deps(inner),
+        Error::Image(inner) => from_image(inner),
+        _ => MlreefError::new_err(error.to_string()),
+    }
+}
+
+/// An error and its causes (an installer's output, say), as one message.
+fn chain(error: &dyn std::error::Error) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    message
 }

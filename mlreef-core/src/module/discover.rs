@@ -34,6 +34,8 @@ pub struct Discovered {
     /// Diagnostics of the entry point's extraction and of the requirements file; `file` names
     /// the file, relative to the repository.
     pub diagnostics: Vec<Diagnostic>,
+    /// The requirements file as read, for installing what applies to a given target.
+    pub requirements: Option<RequirementsFile>,
 }
 
 /// A repository that does not make a module.
@@ -344,6 +346,7 @@ impl Module {
         let mut base_environment = BaseEnvironment::default();
         let mut requirements_path = None;
         let mut requirements = Vec::new();
+        let mut requirements_read = None;
         if let Some(path) = requirements_file(&repo, &entry, options.requirements.as_deref())? {
             let parse_options = requirements::Options {
                 env: options.env.clone(),
@@ -372,7 +375,8 @@ impl Module {
             }
             requirements = file.render().lines().map(str::to_owned).collect();
             requirements_path = Some(repo_relative(&path, &repo));
-            diagnostics.extend(file.diagnostics);
+            diagnostics.extend(file.diagnostics.iter().cloned());
+            requirements_read = Some(file);
         }
 
         let name = repository_name(&repo);
@@ -397,6 +401,7 @@ impl Module {
         Ok(Discovered {
             module,
             diagnostics,
+            requirements: requirements_read,
         })
     }
 }

@@ -221,7 +221,13 @@ mod tests {
             location: Location::Store,
         };
         let back = Layer::from_record(&layer.to_record(), &store).unwrap();
-        assert_eq!(back, Layer { cached: true, ..layer.clone() });
+        assert_eq!(
+            back,
+            Layer {
+                cached: true,
+                ..layer.clone()
+            }
+        );
         std::fs::remove_file(store.path(&digest)).unwrap();
         assert_eq!(Layer::from_record(&layer.to_record(), &store), None);
         assert_eq!(Layer::from_record(b"not json", &store), None);

@@ -9,45 +9,57 @@ One import gives every capability of the Rust core::
     module.json_schema()         # a form for those parameters
     module.command_line({"epochs": 20})
     mlreef_core.init("path/to/repo")   # write or update its mlreef.yml
+    mlreef_core.build("path/to/repo", base="rootfs:/srv/bookworm")  # its image, no daemon
 
 Every object has ``to_dict()`` and ``to_json()``, equal to the JSON of the ``mlreef``
 command. Errors derive from ``MlreefError``; unreadable files raise ``FileNotFoundError`` or
-``PermissionError``.
+``PermissionError``. Long calls (``init``, ``build``) release the GIL and take a
+``progress(stage, done, total, detail)`` callback; raising in it cancels the call.
 """
 
 from mlreef_core._mlreef_core import (
+    BuildResult,
     CommandLineError,
+    DependencyError,
     Diagnostic,
     Extraction,
+    ImageError,
     InitOutcome,
     MlreefError,
     Module,
     ModuleError,
     Parameter,
     ParseError,
+    RegistryError,
     Requirement,
     RequirementsError,
     RequirementsFile,
     __version__,
+    build,
     extract_parameters,
     init,
     parse_requirements,
 )
 
 __all__ = [
+    "BuildResult",
     "CommandLineError",
+    "DependencyError",
     "Diagnostic",
     "Extraction",
+    "ImageError",
     "InitOutcome",
     "MlreefError",
     "Module",
     "ModuleError",
     "Parameter",
     "ParseError",
+    "RegistryError",
     "Requirement",
     "RequirementsError",
     "RequirementsFile",
     "__version__",
+    "build",
     "extract_parameters",
     "init",
     "parse_requirements",

@@ -8,19 +8,24 @@ _Progress = Callable[[str, int, Optional[int], Optional[str]], object]
 
 __version__: str
 __all__ = [
+    "BuildResult",
     "CommandLineError",
+    "DependencyError",
     "Diagnostic",
     "Extraction",
+    "ImageError",
     "InitOutcome",
     "MlreefError",
     "Module",
     "ModuleError",
     "Parameter",
     "ParseError",
+    "RegistryError",
     "Requirement",
     "RequirementsError",
     "RequirementsFile",
     "__version__",
+    "build",
     "extract_parameters",
     "init",
     "parse_requirements",
@@ -36,6 +41,17 @@ class ParseError(MlreefError):
 class RequirementsError(ParseError): ...
 class ModuleError(MlreefError): ...
 class CommandLineError(MlreefError): ...
+
+class ImageError(MlreefError):
+    path: Optional[str]
+
+class RegistryError(ImageError):
+    registry: str
+    status: Optional[int]
+    code: Optional[str]
+
+class DependencyError(MlreefError):
+    requirement: Optional[str]
 
 @final
 class Diagnostic:
@@ -229,6 +245,41 @@ def init(
     progress: Optional[_Progress] = None,
     verbose: bool = False,
 ) -> InitOutcome: ...
+@final
+class BuildResult:
+    @property
+    def reference(self) -> str: ...
+    @property
+    def digest(self) -> str: ...
+    @property
+    def platforms(self) -> list[dict[str, _Json]]: ...
+    @property
+    def lock(self) -> Optional[str]: ...
+    @property
+    def excluded(self) -> list[dict[str, str]]: ...
+    @property
+    def module(self) -> Module: ...
+    @property
+    def diagnostics(self) -> list[Diagnostic]: ...
+    def to_dict(self) -> dict[str, _Json]: ...
+    def to_json(self) -> str: ...
+
+def build(
+    path: _Path,
+    base: Optional[str] = None,
+    output: Optional[str] = None,
+    platforms: Optional[list[str]] = None,
+    lock: Optional[_Path] = None,
+    python: Optional[str] = None,
+    compression: Literal["gzip", "zstd", "none"] = "gzip",
+    include: Optional[list[str]] = None,
+    entry_point: Optional[_Path] = None,
+    requirements: Optional[_Path] = None,
+    cache: Optional[_Path] = None,
+    insecure: Optional[list[str]] = None,
+    source_date_epoch: Optional[int] = None,
+    progress: Optional[_Progress] = None,
+) -> BuildResult: ...
 def extract_parameters(
     source: Optional[str] = None,
     path: Optional[_Path] = None,
