@@ -2,6 +2,8 @@
 //! runs it. Images are built on the Debian base the test command makes with debootstrap,
 //! unpacked with umoci and run with chroot; requirements are installed from the package index by `uv`.
 
+mod oci_common;
+
 use std::fs;
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
@@ -16,6 +18,7 @@ use mlreef_core::platform::Platform;
 use mlreef_core::progress::Silent;
 use mlreef_core::publish::{BuildOptions, BuildResult, build};
 use mlreef_testing::{chroot, path_str, rootfs, skopeo, unpack};
+use oci_common::{verify_archive, verify_layout};
 use serde_json::Value;
 
 const TRAIN: &str = r#"import argparse
@@ -172,7 +175,25 @@ fn a_module_runs_inside_its_image_on_a_debian_base() {
         "{excluded:?}"
     );
 
-    // Independent readers agree on what was written.
+    // Independent readers agree on what was written, and every digest checks out.
+    let (digest, configs) = verify_layout(&layout, "v1");
+    assert_eq!(digest, built.digest);
+    assert_eq!(
+        configs[0]["config"]["Entrypoint"],
+        serde_json::json!(["python3", "/workdir/train.py"])
+    );
+    assert_eq!(
+        configs[0]["history"].as_array().map(Vec::len),
+        Some(3),
+        "one entry per layer"
+    );
+    let copied = dir.path().join("copied.tar");
+    let _ = skopeo(&[
+        "copy",
+        &format!("oci:{}:v1", path_str(&layout)),
+        &format!("docker-archive:{}:line-fit:1", path_str(&copied)),
+    ]);
+    verify_archive(&copied);
     let inspected: Value = serde_json::from_str(&skopeo(&[
         "inspect",
         &format!("oci:{}:v1", path_str(&layout)),
@@ -367,6 +388,13 @@ fn two_platforms_make_an_index_with_each_platforms_wheels() {
     options.platforms = vec![Platform::linux_amd64(), "linux/arm64".parse().unwrap()];
     options.deps.python = Some("3.11".into());
     let built = build(&repo, &options).unwrap_or_else(|e| panic!("{}", chain(&e)));
+    let (digest, configs) = verify_layout(&layout, "multi");
+    assert_eq!(digest, built.digest);
+    let architectures: Vec<&str> = configs
+        .iter()
+        .map(|c| c["architecture"].as_str().unwrap())
+        .collect();
+    assert_eq!(architectures, ["amd64", "arm64"]);
 
     let raw: Value = serde_json::from_str(&skopeo(&[
         "inspect",
