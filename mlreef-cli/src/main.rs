@@ -69,16 +69,7 @@ pub(crate) fn format_diagnostic(file: &str, diagnostic: &mlreef_core::Diagnostic
 }
 
 /// An error and its causes on one line (the library keeps causes out of its messages).
-pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut message = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        message.push_str(": ");
-        message.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    message
-}
+pub(crate) use mlreef_core::error_chain;
 
 /// Writes to stdout; a reader that closed the pipe early (`| head`) is not an error.
 pub(crate) fn print(text: &str) -> Result<(), ExitCode> {

@@ -52,6 +52,20 @@ impl From<Cancelled> for Error {
     }
 }
 
+/// An error and its causes as one line, `error: cause: cause` (errors here keep their causes
+/// out of their own message, so that a caller can choose how to show them).
+#[must_use]
+pub fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    message
+}
+
 /// Where an error is: the file, and the 1-based line and column in it, as far as known.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 struct Location<'a> {

@@ -29,7 +29,7 @@ pub mod requirements;
 pub mod source;
 mod yaml;
 
-pub use error::Error;
+pub use error::{Error, error_chain};
 pub use module::Module;
 pub use parameter::{Action, Diagnostic, Extraction, Nargs, Parameter, ParameterType, Severity};
 pub use requirements::{Requirement, RequirementsFile, Target};

@@ -9,7 +9,6 @@ use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use mlreef_core::Error;
 use mlreef_core::deps;
 use mlreef_core::module::image_paths;
 use mlreef_core::oci::{self, BlobStore, ImageRef, LayerOptions, LayerRole};
@@ -17,6 +16,7 @@ use mlreef_core::pipeline;
 use mlreef_core::platform::Platform;
 use mlreef_core::progress::Silent;
 use mlreef_core::publish::{BuildOptions, BuildResult, build};
+use mlreef_core::{Error, error_chain};
 use mlreef_testing::{chroot, path_str, rootfs, skopeo, unpack};
 use oci_common::{verify_archive, verify_layout};
 use serde_json::Value;
@@ -101,17 +101,6 @@ fn roles(result: &BuildResult, platform: usize) -> Vec<LayerRole> {
         .collect()
 }
 
-fn chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
-}
-
 /// The image's environment, as umoci gave it to the runtime config of the bundle.
 fn bundle_env(bundle: &Path) -> Vec<(String, String)> {
     let config: Value =
@@ -148,7 +137,7 @@ fn a_module_runs_inside_its_image_on_a_debian_base() {
         &repo,
         &options(&debian(), &layout, "v1", &dir.path().join("cache")),
     )
-    .unwrap_or_else(|e| panic!("{}", chain(&e)));
+    .unwrap_or_else(|e| panic!("{}", error_chain(&e)));
 
     assert_eq!(
         roles(&built, 0),
@@ -326,7 +315,7 @@ fn the_same_repository_gives_the_same_digest_anywhere_and_one_change_only_the_co
             &dir.path().join("cache-a"),
         ),
     )
-    .unwrap_or_else(|e| panic!("{}", chain(&e)));
+    .unwrap_or_else(|e| panic!("{}", error_chain(&e)));
     let second = build(
         &b,
         &options(
@@ -336,7 +325,7 @@ fn the_same_repository_gives_the_same_digest_anywhere_and_one_change_only_the_co
             &dir.path().join("cache-b"),
         ),
     )
-    .unwrap_or_else(|e| panic!("{}", chain(&e)));
+    .unwrap_or_else(|e| panic!("{}", error_chain(&e)));
     assert_eq!(first.digest, second.digest);
     assert_eq!(first.platforms, second.platforms);
 
@@ -351,7 +340,7 @@ fn the_same_repository_gives_the_same_digest_anywhere_and_one_change_only_the_co
             &dir.path().join("cache-a"),
         ),
     )
-    .unwrap_or_else(|e| panic!("{}", chain(&e)));
+    .unwrap_or_else(|e| panic!("{}", error_chain(&e)));
     let (before, after) = (&first.platforms[0].layers, &changed.platforms[0].layers);
     for (kept, again) in before[..2].iter().zip(&after[..2]) {
         assert_eq!(kept.digest, again.digest);
@@ -387,7 +376,7 @@ fn two_platforms_make_an_index_with_each_platforms_wheels() {
     let mut options = options("scratch", &layout, "multi", &dir.path().join("cache"));
     options.platforms = vec![Platform::linux_amd64(), "linux/arm64".parse().unwrap()];
     options.deps.python = Some("3.11".into());
-    let built = build(&repo, &options).unwrap_or_else(|e| panic!("{}", chain(&e)));
+    let built = build(&repo, &options).unwrap_or_else(|e| panic!("{}", error_chain(&e)));
     let (digest, configs) = verify_layout(&layout, "multi");
     assert_eq!(digest, built.digest);
     let architectures: Vec<&str> = configs
@@ -512,7 +501,7 @@ fn bad_inputs_are_clear_errors_and_write_nothing() {
     assert!(
         matches!(&error, Error::Deps(deps::Error::UnsafeLayerPath { path, .. }) if path == "../../etc/cron.d/evil"),
         "{}",
-        chain(&error)
+        error_chain(&error)
     );
     assert!(!out.exists());
 
@@ -527,7 +516,7 @@ fn bad_inputs_are_clear_errors_and_write_nothing() {
     );
     fs::write(repo.join("requirements.txt"), "").unwrap();
     let built = build(&repo, &options(&base, &out, "v1", &cache))
-        .unwrap_or_else(|e| panic!("{}", chain(&e)));
+        .unwrap_or_else(|e| panic!("{}", error_chain(&e)));
     assert_eq!(built.platforms[0].python.as_deref(), Some("3.12"));
 
     // A base blob that is not what its digest says.
@@ -555,7 +544,7 @@ fn bad_inputs_are_clear_errors_and_write_nothing() {
     assert!(
         matches!(&error, Error::Image(oci::Error::DigestMismatch { what, .. }) if what.contains("corrupt")),
         "{}",
-        chain(&error)
+        error_chain(&error)
     );
     assert!(!dir.path().join("never").exists());
 
@@ -566,7 +555,7 @@ fn bad_inputs_are_clear_errors_and_write_nothing() {
         matches!(&error, Error::Deps(deps::Error::NoWheel { requirement, platform, .. })
             if requirement == "docopt==0.6.2" && platform == "linux/amd64"),
         "{}",
-        chain(&error)
+        error_chain(&error)
     );
     assert!(!dir.path().join("no-wheel").exists());
     fs::write(repo.join("requirements.txt"), "").unwrap();
@@ -577,7 +566,7 @@ fn bad_inputs_are_clear_errors_and_write_nothing() {
     assert!(
         matches!(&error, Error::Image(oci::Error::LinkOutside { link, .. }) if link == "users"),
         "{}",
-        chain(&error)
+        error_chain(&error)
     );
     assert!(error.to_string().contains("/etc/passwd"), "{error}");
     fs::remove_file(repo.join("users")).unwrap();

@@ -11,9 +11,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use mlreef_core::Target;
 use mlreef_core::deps::{self, Error, Installer, Lock, LockOrigin, Options};
 use mlreef_core::oci::BlobStore;
+use mlreef_core::{Target, error_chain};
 use sha2::Digest as _;
 
 fn venv() -> PathBuf {
@@ -155,18 +155,6 @@ fn base64_urlsafe(bytes: &[u8]) -> String {
         .output()
         .unwrap();
     String::from_utf8(out.stdout).unwrap().trim().to_owned()
-}
-
-/// The error and all its causes, as a user would see them.
-fn chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str("\ncaused by: ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 fn elf_machine(path: &Path) -> u16 {
@@ -318,13 +306,13 @@ fn a_requirement_without_a_wheel_is_named_with_the_platform() {
         ..
     } = &error
     else {
-        panic!("{}", chain(&error));
+        panic!("{}", error_chain(&error));
     };
     assert_eq!(
         (requirement.as_str(), platform.as_str(), python.as_str()),
         ("docopt==0.6.2", "linux/arm64", "3.11")
     );
-    let text = chain(&error);
+    let text = error_chain(&error);
     assert!(
         text.contains("`docopt==0.6.2` has no wheel for linux/arm64"),
         "{text}"
@@ -343,7 +331,7 @@ fn a_requirement_without_a_wheel_is_named_with_the_platform() {
         assert!(
             matches!(&error, Error::NoWheel { requirement, .. } if requirement.contains("docopt")),
             "{}",
-            chain(&error)
+            error_chain(&error)
         );
     }
 }
@@ -404,7 +392,7 @@ fn installer_output_never_shows_credentials() {
     let requirements =
         "six @ https://127.0.0.1:9/${MLREEF_TEST_TOKEN}/six-1.17.0-py2.py3-none-any.whl\n";
     let error = deps::resolve(requirements, &target, &options, &store).unwrap_err();
-    let text = chain(&error);
+    let text = error_chain(&error);
     assert!(matches!(error, Error::Failed { .. }), "{text}");
     assert!(text.contains("127.0.0.1:9/****/six"), "{text}");
     assert!(!text.contains(secret), "{text}");
@@ -412,7 +400,7 @@ fn installer_output_never_shows_credentials() {
 
     let requirements = "--index-url https://user:supersecret99@127.0.0.1:9/simple\nsix\n";
     let error = deps::resolve(requirements, &target, &options, &store).unwrap_err();
-    let text = chain(&error);
+    let text = error_chain(&error);
     assert!(!text.contains("supersecret99"), "{text}");
 }
 
@@ -425,7 +413,11 @@ fn every_wait_is_bounded_and_nothing_installs_for_nothing() {
         ..options(uv())
     };
     let error = deps::resolve("six\n", &target, &hasty, &store).unwrap_err();
-    assert!(matches!(error, Error::Timeout { .. }), "{}", chain(&error));
+    assert!(
+        matches!(error, Error::Timeout { .. }),
+        "{}",
+        error_chain(&error)
+    );
 
     let lock = deps::resolve("# no requirements\n\n", &target, &nowhere(), &store).unwrap();
     assert!(lock.is_empty());

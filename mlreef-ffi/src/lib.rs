@@ -218,14 +218,7 @@ fn from_deps(error: &deps::Error) -> mlreef_error {
         _ => MLREEF_ERROR_DEPENDENCIES,
     };
     // The installer's output is the cause: the message carries it.
-    let mut message = error.to_string();
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        message.push_str(": ");
-        message.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    mlreef_error::new(code, message)
+    mlreef_error::new(code, mlreef_core::error_chain(error))
 }
 
 /// Any core error, as its domain reports it.

@@ -226,7 +226,8 @@ pub fn from_image(error: &oci::Error) -> PyErr {
 }
 
 pub fn from_deps(error: &deps::Error) -> PyErr {
-    let message = chain(error);
+    // The installer's output is the cause: the message carries it.
+    let message = mlreef_core::error_chain(error);
     match error {
         deps::Error::Io { path, source } => io(path, source),
         deps::Error::Store(inner) => from_image(inner),
@@ -251,16 +252,4 @@ pub fn from_error(error: &Error) -> PyErr {
         Error::Image(inner) => from_image(inner),
         _ => MlreefError::new_err(error.to_string()),
     }
-}
-
-/// An error and its causes (an installer's output, say), as one message.
-fn chain(error: &dyn std::error::Error) -> String {
-    let mut message = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        message.push_str(": ");
-        message.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    message
 }

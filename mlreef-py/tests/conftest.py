@@ -5,6 +5,8 @@ import json
 import os
 import pathlib
 import subprocess
+import threading
+import time
 
 import pytest
 
@@ -38,3 +40,28 @@ def cli_json(mlreef, *args, env=None):
     result = mlreef(*args, "--json", env=env)
     assert result.stdout, result.stderr
     return json.loads(result.stdout)
+
+
+def ticks_during(call):
+    """Runs `call()` while another thread counts; returns its result and how far the count got
+    during the call. A call that held the GIL throughout would leave it at zero."""
+    ticks = 0
+    stop = threading.Event()
+
+    def count():
+        nonlocal ticks
+        while not stop.is_set():
+            ticks += 1
+            time.sleep(0.001)
+
+    worker = threading.Thread(target=count)
+    worker.start()
+    time.sleep(0.05)
+    before = ticks
+    try:
+        result = call()
+    finally:
+        during = ticks - before
+        stop.set()
+        worker.join()
+    return result, during

@@ -4,12 +4,11 @@ import json
 import os
 import pathlib
 import subprocess
-import threading
-import time
 
 import pytest
 
 import mlreef_core
+from conftest import ticks_during
 
 TRAIN = """\
 import argparse
@@ -126,23 +125,9 @@ def test_other_threads_run_during_a_build(tmp_path, cache):
     repo = repository(tmp_path / "classifier")
     # Incompressible bytes keep the compressor busy for a while.
     (repo / "weights.bin").write_bytes(os.urandom(48 << 20))
-    ticks = 0
-    stop = threading.Event()
-
-    def count():
-        nonlocal ticks
-        while not stop.is_set():
-            ticks += 1
-            time.sleep(0.001)
-
-    worker = threading.Thread(target=count)
-    worker.start()
-    time.sleep(0.05)
-    before = ticks
-    mlreef_core.build(repo, base="scratch", output=f"oci:{tmp_path / 'images'}", cache=cache)
-    during = ticks - before
-    stop.set()
-    worker.join()
+    _, during = ticks_during(
+        lambda: mlreef_core.build(repo, base="scratch", output=f"oci:{tmp_path / 'images'}", cache=cache)
+    )
     assert during >= 3, during
 
 
