@@ -3,14 +3,14 @@
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Mutex;
 
 use mlreef_core::Severity;
 use mlreef_core::module::DiscoverOptions;
 use mlreef_core::oci::{Compression, ImageRef};
 use mlreef_core::platform::Platform;
-use mlreef_core::progress::{Cancelled, Event};
 use mlreef_core::publish::{self, BuildOptions, BuildResult};
+
+use crate::progress::Reporter;
 
 /// Build the module's image: base, dependencies, code, entry point and labels
 ///
@@ -37,6 +37,18 @@ Left out of the code layer: what .gitignore, .dockerignore and .mlreefignore lea
 .mlreef, and files that look like secrets (.env, *.pem, id_rsa, ...) unless --include names
 them. Exit status: 0 when the image was written, 1 when it could not be, 2 on a usage error.")]
 pub struct Args {
+    #[command(flatten)]
+    image: ImageArgs,
+
+    /// Where the image goes: oci:DIR[:TAG] or docker-archive:FILE[:NAME]
+    /// [default: oci:REPO/.mlreef/images:<branch>-<version>]
+    #[arg(long, value_name = "REF")]
+    output: Option<String>,
+}
+
+/// What `build` and `publish` share: the repository and how its image is made.
+#[derive(Debug, clap::Args)]
+pub struct ImageArgs {
     /// The repository [default: the current folder]
     #[arg(value_name = "REPO", default_value = ".")]
     repo: PathBuf,
@@ -44,10 +56,6 @@ pub struct Args {
     /// The base image [default: the module's base environment]; PLATFORM=REF for one platform
     #[arg(long, value_name = "REF")]
     base: Vec<String>,
-
-    /// Where the image goes [default: oci:REPO/.mlreef/images:<branch>-<version>]
-    #[arg(long, value_name = "REF")]
-    output: Option<String>,
 
     /// The platforms, comma separated; several give an image index
     #[arg(
@@ -83,19 +91,30 @@ pub struct Args {
     #[arg(long, value_name = "SCRIPT")]
     entry_point: Option<PathBuf>,
 
-    /// Print the result as JSON on stdout
+    /// Print the result as JSON on stdout (and no progress)
     #[arg(long)]
-    json: bool,
+    pub json: bool,
 }
 
-fn reference(text: &str) -> Result<ImageRef, ExitCode> {
+pub fn reference(text: &str) -> Result<ImageRef, ExitCode> {
     text.parse().map_err(|e| {
         eprintln!("error: {e}");
         ExitCode::from(2)
     })
 }
 
-fn options(args: &Args) -> Result<BuildOptions, ExitCode> {
+impl ImageArgs {
+    /// The build options these arguments give, with `output` as the destination.
+    pub fn options(&self, output: Option<ImageRef>) -> Result<BuildOptions, ExitCode> {
+        options(self, output)
+    }
+
+    pub fn repo(&self) -> &std::path::Path {
+        &self.repo
+    }
+}
+
+fn options(args: &ImageArgs, output: Option<ImageRef>) -> Result<BuildOptions, ExitCode> {
     let mut options = BuildOptions {
         discover: DiscoverOptions {
             entry_point: args.entry_point.clone(),
@@ -104,7 +123,7 @@ fn options(args: &Args) -> Result<BuildOptions, ExitCode> {
         platforms: args.platform.clone(),
         compression: args.compression,
         include: args.include.clone(),
-        output: args.output.as_deref().map(reference).transpose()?,
+        output,
         ..BuildOptions::default()
     };
     options.registry.insecure.clone_from(&args.insecure);
@@ -129,28 +148,24 @@ fn options(args: &Args) -> Result<BuildOptions, ExitCode> {
 }
 
 pub fn run(args: &Args) -> ExitCode {
-    let options = match options(args) {
+    let output = match args.output.as_deref().map(reference).transpose() {
+        Ok(output) => output,
+        Err(code) => return code,
+    };
+    let options = match args.image.options(output) {
         Ok(options) => options,
         Err(code) => return code,
     };
-    // Progress as plain lines on stderr, one per step (not one per chunk of bytes).
-    let last = Mutex::new(String::new());
-    let report = |event: &Event<'_>| -> Result<(), Cancelled> {
-        let line = format!(
-            "{}{}",
-            event.stage,
-            event.detail.map(|d| format!(": {d}")).unwrap_or_default()
-        );
-        let mut last = last
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if !args.json && *last != line {
-            eprintln!("{line}");
-            *last = line;
-        }
-        Ok(())
-    };
-    let result = match publish::build_with(&args.repo, &options, &report) {
+    let reporter = Reporter::new(args.image.json);
+    let result = publish::build_with(&args.image.repo, &options, &reporter);
+    reporter.finish();
+    present(result, args.image.json)
+}
+
+/// Prints a build's (or a publish's) result: the diagnostics on stderr, then the summary or the
+/// JSON on stdout; or the error.
+pub fn present(result: Result<BuildResult, mlreef_core::Error>, json: bool) -> ExitCode {
+    let result = match result {
         Ok(result) => result,
         Err(error) => {
             eprintln!("error: {}", crate::error_chain(&error));
@@ -163,7 +178,7 @@ pub fn run(args: &Args) -> ExitCode {
             eprintln!("{}", crate::format_diagnostic(&fallback, diagnostic));
         }
     }
-    let text = if args.json {
+    let text = if json {
         format!("{}\n", result.to_json())
     } else {
         summary(&result)
@@ -192,6 +207,15 @@ fn summary(result: &BuildResult) -> String {
     let mut text = String::new();
     let _ = writeln!(text, "{}", result.reference);
     let _ = writeln!(text, "digest: {}", result.digest);
+    let module = &result.module;
+    let _ = writeln!(
+        text,
+        "module: {} {} ({}, {} parameters)",
+        module.name,
+        module.version,
+        module.kind,
+        module.parameters.len()
+    );
     for platform in &result.platforms {
         let python = platform
             .python
@@ -207,6 +231,24 @@ fn summary(result: &BuildResult) -> String {
                 layer.role,
                 size(layer.size),
                 if layer.cached { "  (cached)" } else { "" }
+            );
+        }
+    }
+    if let Some(pushed) = &result.pushed {
+        if pushed.uploaded == 0 && pushed.mounted == 0 {
+            let _ = writeln!(
+                text,
+                "pushed: nothing new, the registry had all {} blobs",
+                pushed.skipped
+            );
+        } else {
+            let _ = writeln!(
+                text,
+                "pushed: {} blobs uploaded ({}), {} mounted, {} already there",
+                pushed.uploaded,
+                size(pushed.bytes),
+                pushed.mounted,
+                pushed.skipped
             );
         }
     }

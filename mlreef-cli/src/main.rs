@@ -6,6 +6,8 @@
 mod build;
 mod module;
 mod params;
+mod progress;
+mod publish;
 mod requirements;
 mod table;
 
@@ -24,6 +26,7 @@ Example:
   mlreef init                              # write or update its mlreef.yml
   mlreef run-args --set epochs=20 --shell  # the command line for chosen values
   mlreef build --base rootfs:/srv/bookworm # its image, in .mlreef/images
+  mlreef publish --push HOST/TEAM/MODULE:1 # built and pushed to a registry
 
 Run `mlreef help <COMMAND>` for a command's options and more examples.")]
 struct Cli {
@@ -40,6 +43,7 @@ enum Command {
     RunArgs(module::RunArgs),
     Schema(module::SchemaArgs),
     Build(build::Args),
+    Publish(publish::Args),
 }
 
 fn main() -> ExitCode {
@@ -51,20 +55,23 @@ fn main() -> ExitCode {
         Command::Schema(args) => module::run_schema(&args),
         Command::Requirements(args) => requirements::run(&args),
         Command::Build(args) => build::run(&args),
+        Command::Publish(args) => publish::run(&args),
     }
 }
 
 /// `FILE:LINE:COL: severity[code]: message`, the form editors and CI annotators recognise.
 /// `file` is used when the diagnostic names none.
+/// A diagnostic about a whole file (line 0) names the file alone.
 pub(crate) fn format_diagnostic(file: &str, diagnostic: &mlreef_core::Diagnostic) -> String {
     let file = diagnostic.file.as_deref().unwrap_or(file);
+    let place = if diagnostic.line == 0 {
+        file.to_owned()
+    } else {
+        format!("{file}:{}:{}", diagnostic.line, diagnostic.column)
+    };
     format!(
-        "{file}:{}:{}: {}[{}]: {}",
-        diagnostic.line,
-        diagnostic.column,
-        diagnostic.severity,
-        diagnostic.code,
-        diagnostic.message
+        "{place}: {}[{}]: {}",
+        diagnostic.severity, diagnostic.code, diagnostic.message
     )
 }
 

@@ -62,10 +62,15 @@ fn json_is_the_library_result_and_the_summary_names_the_layers() {
     assert_eq!(printed, expected);
     assert_eq!(printed["excluded"][0]["path"], "id_rsa");
     assert_eq!(printed["excluded"][0]["reason"], "secret");
+    // --json prints no progress, only the diagnostics.
+    let stderr = text(&json.stderr);
     assert!(
-        text(&json.stderr).is_empty(),
-        "--json prints no progress: {}",
-        text(&json.stderr)
+        stderr.lines().all(|l| l.contains("warning[")),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("mlreef.yml: warning[mlreef-yml-out-of-date]: there is no mlreef.yml"),
+        "{stderr}"
     );
 
     let summary = mlreef_with_env(

@@ -35,20 +35,11 @@ const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/s
 ///
 /// Every layer read must be in `store`.
 pub fn python_version(image: &Image, store: &BlobStore) -> Result<Option<String>, Error> {
-    let env = image
-        .config
-        .config()
-        .as_ref()
-        .and_then(|c| c.env().clone())
-        .unwrap_or_default();
-    let variable = |name: &str| {
-        env.iter()
-            .find_map(|entry| entry.strip_prefix(name)?.strip_prefix('='))
-    };
-    if let Some(version) = variable("PYTHON_VERSION").and_then(major_minor) {
+    if let Some(version) = config_python(image) {
         return Ok(Some(version));
     }
-    let path = variable("PATH").unwrap_or(DEFAULT_PATH);
+    let env = config_env(image);
+    let path = variable(&env, "PATH").unwrap_or(DEFAULT_PATH);
     let dirs: Vec<String> = path
         .split(':')
         .filter_map(|dir| normalize(dir.strip_prefix('/')?.as_bytes()).ok().flatten())
@@ -72,6 +63,28 @@ pub fn python_version(image: &Image, store: &BlobStore) -> Result<Option<String>
     let found = view.decide();
     store.set_record(&record, found.as_deref().unwrap_or("").as_bytes())?;
     Ok(found)
+}
+
+/// The Python version the base's config gives (`PYTHON_VERSION`, as the official `python:*`
+/// images set it), which needs none of its layers.
+#[must_use]
+pub fn config_python(image: &Image) -> Option<String> {
+    variable(&config_env(image), "PYTHON_VERSION").and_then(major_minor)
+}
+
+fn config_env(image: &Image) -> Vec<String> {
+    image
+        .config
+        .config()
+        .as_ref()
+        .and_then(|c| c.env().clone())
+        .unwrap_or_default()
+}
+
+/// The value of `NAME=value` in `env`.
+fn variable<'a>(env: &'a [String], name: &str) -> Option<&'a str> {
+    env.iter()
+        .find_map(|entry| entry.strip_prefix(name)?.strip_prefix('='))
 }
 
 /// `3.11` from `3.11.7`, `3.11`, `3.12.0rc1`.

@@ -82,7 +82,7 @@ use std::time::Duration;
 use crate::oci::{self, BlobStore, Image};
 use crate::requirements::{Target, TargetError};
 
-pub use detect::python_version;
+pub use detect::{config_python, python_version};
 pub use install::{Installed, install, install_key};
 pub use lock::{Lock, LockOrigin, resolve};
 pub use redact::mask;

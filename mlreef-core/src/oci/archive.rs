@@ -27,7 +27,7 @@ use super::import::{
     base_layer, check_diff_id, import_layer, layer_history, parse_config, parse_json,
     read_json_blob,
 };
-use super::layer::{Compression, Location};
+use super::layer::Compression;
 use super::reference::ImageRef;
 use super::tar::{HeaderFields, Meter, TarError, TarWriter};
 use crate::platform::Platform;
@@ -374,7 +374,7 @@ pub fn write_archive(
     // Sizes first: a tar header comes before its data.
     let mut layer_files = Vec::new();
     for layer in &image.layers {
-        if layer.location != Location::Store || !store.contains(&layer.digest) {
+        if !store.contains(&layer.digest) {
             return Err(Error::Unsupported(format!(
                 "the layer {} is not in the blob store; fetch it before writing the image",
                 layer.digest

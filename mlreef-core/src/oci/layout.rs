@@ -27,7 +27,7 @@ use super::import::{
     base_layer, check_diff_id, import_layer, layer_history, parse_config, parse_json,
     read_json_blob,
 };
-use super::layer::{Compression, Location};
+use super::layer::Compression;
 use super::tar::Meter;
 use crate::platform::Platform;
 use crate::progress::Progress;
@@ -376,7 +376,7 @@ pub fn write_layout(
     meter.start()?;
     for image in images {
         for layer in &image.layers {
-            if layer.location != Location::Store || !store.contains(&layer.digest) {
+            if !store.contains(&layer.digest) {
                 return Err(Error::Unsupported(format!(
                     "the layer {} is not in the blob store; fetch it before writing the image",
                     layer.digest

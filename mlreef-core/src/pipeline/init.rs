@@ -70,6 +70,10 @@ pub struct InitOutcome {
     /// The file as `init` renders it: what was written, or what the existing file was
     /// compared with.
     pub text: String,
+    /// The requirements file as discovery read it (not part of the JSON), for a build that
+    /// follows.
+    #[serde(skip)]
+    pub requirements: Option<crate::RequirementsFile>,
 }
 
 fn lossy<S: serde::Serializer>(path: &Path, serializer: S) -> Result<S::Ok, S::Error> {
@@ -183,6 +187,7 @@ pub fn init_with(
         changes,
         diagnostics,
         text,
+        requirements: discovered.requirements,
     })
 }
 

@@ -34,9 +34,10 @@ use crate::deps;
 use crate::module::{DiscoverOptions, Module, image_paths};
 use crate::oci::{
     self, BlobStore, CodeOptions, Compression, Entry, Excluded, Image, ImageRef, LayerOptions,
-    LayerRole, LayerSummary, Registry, RegistryOptions, rfc3339,
+    LayerRole, LayerSummary, PushEvent, PushOutcome, PushStats, Registry, RegistryOptions, rfc3339,
 };
 use crate::parameter::Diagnostic;
+use crate::pipeline::{self, InitOptions};
 use crate::platform::Platform;
 use crate::progress::{Event, Progress, Silent};
 use crate::requirements::{RequirementsFile, Target};
@@ -96,6 +97,9 @@ pub struct BuildResult {
     pub lock: Option<String>,
     /// What the code layer left out, and why.
     pub excluded: Vec<Excluded>,
+    /// What a push to a registry did (`None` for a local output).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pushed: Option<PushStats>,
     pub module: Module,
     pub diagnostics: Vec<Diagnostic>,
 }
@@ -132,6 +136,16 @@ pub fn default_output(repo: &Path, module: &Module) -> ImageRef {
     }
 }
 
+/// How to publish: a build, and where it goes.
+#[derive(Debug, Clone, Default)]
+pub struct PublishOptions {
+    /// The build; its `output` may be a registry (`docker://HOST/REPO:TAG`), which the image
+    /// is pushed to, or a local output as for [`build`].
+    pub build: BuildOptions,
+    /// Replace a tag that names another image (a published version is otherwise immutable).
+    pub force: bool,
+}
+
 /// Builds the module of `repo` (see the module docs).
 pub fn build(repo: &Path, options: &BuildOptions) -> Result<BuildResult> {
     build_with(repo, options, &Silent)
@@ -148,8 +162,135 @@ pub fn build_with(
     options: &BuildOptions,
     progress: &dyn Progress,
 ) -> Result<BuildResult> {
-    let discovered = Module::discover_with(repo, &options.discover, progress)?;
-    let module = discovered.module;
+    if let Some(output @ ImageRef::Registry(_)) = &options.output {
+        return Err(Error::Image(oci::Error::Unsupported(format!(
+            "`{output}` is a registry: `mlreef publish` pushes there; `mlreef build` writes oci:DIR[:TAG] or docker-archive:FILE[:NAME]"
+        ))));
+    }
+    let publish = PublishOptions {
+        build: options.clone(),
+        force: false,
+    };
+    publish_with(repo, &publish, progress)
+}
+
+/// Builds the module of `repo` and writes it where `options.build.output` says: pushed to a
+/// registry, or written to a local output (by default the OCI layout `.mlreef/images` in the
+/// repository). It also compares the module with what `mlreef.yml` records and warns
+/// (`mlreef-yml-out-of-date`) when they differ.
+pub fn publish(repo: &Path, options: &PublishOptions) -> Result<BuildResult> {
+    publish_with(repo, options, &Silent)
+}
+
+/// [`publish`], reporting each step to `progress`, which may cancel; a cancelled push leaves
+/// no tag. Besides [`build_with`]'s stages, a push reports `upload` (bytes of a blob; the
+/// detail is its digest), `skipped` (the registry has the blob), `mounted` (linked from
+/// another repository; the detail is `DIGEST from REPOSITORY`), `uploaded`, `retry` (the
+/// detail says why) and `manifest` (the detail is the digest or tag written).
+pub fn publish_with(
+    repo: &Path,
+    options: &PublishOptions,
+    progress: &dyn Progress,
+) -> Result<BuildResult> {
+    let mut assembly = assemble(repo, &options.build, progress)?;
+    let store = &assembly.store;
+    let (digest, pushed) = match &assembly.output {
+        ImageRef::Registry(target) => {
+            let client = match assembly.registry.take() {
+                Some(client) => client,
+                None => Registry::new(&options.build.registry)?,
+            };
+            // Base layers in this registry are mounted; those elsewhere must be here to upload.
+            for image in &assembly.images {
+                client.materialize_except(image, store, &target.registry)?;
+            }
+            let report = |event: &PushEvent| event.report_to(progress);
+            let (digest, stats) =
+                match client.push(&assembly.images, store, target, options.force, &report)? {
+                    PushOutcome::Pushed { digest, stats } => (digest, stats),
+                    // The tag names this very image: nothing was sent, everything was there.
+                    PushOutcome::Unchanged { digest } => (
+                        digest,
+                        PushStats {
+                            skipped: unique_blobs(&assembly.images),
+                            ..PushStats::default()
+                        },
+                    ),
+                };
+            (digest, Some(stats))
+        }
+        local => {
+            if let Some(client) = &assembly.registry {
+                for image in &assembly.images {
+                    client.materialize(image, store)?;
+                }
+            }
+            (
+                oci::write_local(store, local, &assembly.images, progress)?,
+                None,
+            )
+        }
+    };
+    Ok(BuildResult {
+        reference: assembly.output.to_string(),
+        digest: digest.to_string(),
+        platforms: assembly.platforms,
+        lock: assembly.lock,
+        excluded: assembly.excluded,
+        pushed,
+        module: assembly.module,
+        diagnostics: assembly.diagnostics,
+    })
+}
+
+/// How many different blobs (configs and layers) `images` have.
+fn unique_blobs(images: &[Image]) -> u64 {
+    let mut digests: Vec<String> = images
+        .iter()
+        .flat_map(|image| {
+            std::iter::once(oci::digest_bytes(&image.config_bytes()).to_string())
+                .chain(image.layers.iter().map(|l| l.digest.to_string()))
+        })
+        .collect();
+    digests.sort();
+    digests.dedup();
+    digests.len() as u64
+}
+
+/// A built image, not written anywhere yet.
+struct Assembly {
+    store: BlobStore,
+    /// One per platform, in the order asked for.
+    images: Vec<Image>,
+    platforms: Vec<PlatformResult>,
+    lock: Option<String>,
+    excluded: Vec<Excluded>,
+    module: Module,
+    diagnostics: Vec<Diagnostic>,
+    /// Where it goes: the output asked for, or the default.
+    output: ImageRef,
+    /// The client that read a `docker://` base, if one did.
+    registry: Option<Registry>,
+}
+
+/// Discovers the module (merged with what `mlreef.yml` records, as `mlreef init` would), reads
+/// the bases, and makes the layers and each platform's image.
+fn assemble(repo: &Path, options: &BuildOptions, progress: &dyn Progress) -> Result<Assembly> {
+    let init = pipeline::init_with(
+        repo,
+        &InitOptions {
+            discover: options.discover.clone(),
+            check: true,
+            ..InitOptions::default()
+        },
+        progress,
+    )?;
+    let mut diagnostics = init.diagnostics;
+    if let Some(note) = recorded_note(repo, &init.changes) {
+        diagnostics.push(note);
+    }
+    let module = init.module;
+    let requirements = init.requirements;
     let repo = repo.canonicalize().map_err(|source| oci::Error::Io {
         path: repo.to_owned(),
         source,
@@ -224,9 +365,12 @@ pub fn build_with(
                     registry = Some(Registry::new(&options.registry)?);
                 }
                 let client = registry.as_ref().unwrap_or_else(|| unreachable!());
-                let mut image = client.pull_image(r, platform, &store)?;
-                // Finding the base's Python reads its layers, and the output needs them.
-                client.materialize(&mut image, &store)?;
+                let image = client.pull_image(r, platform, &store)?;
+                // The layers are fetched only when the base's Python must be read from them;
+                // a push to the same registry mounts them instead.
+                if options.deps.python.is_none() && deps::config_python(&image).is_none() {
+                    client.materialize(&image, &store)?;
+                }
                 image
             }
             local => oci::read_local_base(
@@ -252,7 +396,7 @@ pub fn build_with(
         })?;
         let deps = deps_layer(
             &base,
-            discovered.requirements.as_ref(),
+            requirements.as_ref(),
             &options.deps,
             &store,
             &layer_options(LayerRole::Deps, String::new()),
@@ -276,16 +420,44 @@ pub fn build_with(
         });
         images.push(image);
     }
-
-    let digest = oci::write_local(&store, &output, &images, progress)?;
-    Ok(BuildResult {
-        reference: output.to_string(),
-        digest: digest.to_string(),
+    Ok(Assembly {
+        store,
+        images,
         platforms: results,
         lock: lock_digest,
         excluded: code.excluded,
         module,
-        diagnostics: discovered.diagnostics,
+        diagnostics,
+        output,
+        registry,
+    })
+}
+
+/// A warning when `mlreef.yml` is missing or records another module than the code makes.
+fn recorded_note(repo: &Path, changes: &[crate::module::Change]) -> Option<Diagnostic> {
+    let file = repo.join(pipeline::FILE_NAME);
+    let message = if !file.exists() {
+        format!(
+            "there is no {}: the image describes the module as discovered; `mlreef init` writes the file",
+            pipeline::FILE_NAME
+        )
+    } else if changes.is_empty() {
+        return None;
+    } else {
+        let changes: Vec<String> = changes.iter().map(ToString::to_string).collect();
+        format!(
+            "{} is out of date ({}): the image describes the module as the code is now; `mlreef init` updates the file",
+            pipeline::FILE_NAME,
+            changes.join("; ")
+        )
+    };
+    Some(Diagnostic {
+        severity: crate::Severity::Warning,
+        code: "mlreef-yml-out-of-date".to_owned(),
+        message,
+        line: 0,
+        column: 0,
+        file: Some(pipeline::FILE_NAME.to_owned()),
     })
 }
 
@@ -297,10 +469,7 @@ fn check_output(output: &ImageRef, platforms: usize) -> Result<()> {
             "a docker-archive holds one platform; build one, or write an OCI layout (oci:DIR[:TAG])"
                 .to_owned(),
         ),
-        ImageRef::Layout { .. } | ImageRef::Archive { .. } => Ok(()),
-        ImageRef::Registry(_) => refuse(format!(
-            "`{output}` is a registry: `mlreef publish` pushes there; `mlreef build` writes oci:DIR[:TAG] or docker-archive:FILE[:NAME]"
-        )),
+        ImageRef::Layout { .. } | ImageRef::Archive { .. } | ImageRef::Registry(_) => Ok(()),
         ImageRef::Rootfs { .. } | ImageRef::Scratch => refuse(format!(
             "`{output}` can be a base, not an output; write oci:DIR[:TAG] or docker-archive:FILE[:NAME]"
         )),

@@ -444,17 +444,38 @@ impl Registry {
     }
 
     /// Makes sure every layer of `image` is in the store (fetching those still in a registry).
-    pub fn materialize(&self, image: &mut Image, store: &BlobStore) -> Result<(), Error> {
-        for layer in &mut image.layers {
+    /// A layer keeps its location, so that a push to the registry it came from can still mount
+    /// it rather than upload it.
+    pub fn materialize(&self, image: &Image, store: &BlobStore) -> Result<(), Error> {
+        self.fetch_layers(image, store, None)
+    }
+
+    /// [`materialize`](Registry::materialize), but for the layers in `registry`, which a push
+    /// there mounts.
+    pub fn materialize_except(
+        &self,
+        image: &Image,
+        store: &BlobStore,
+        registry: &str,
+    ) -> Result<(), Error> {
+        self.fetch_layers(image, store, Some(registry))
+    }
+
+    fn fetch_layers(
+        &self,
+        image: &Image,
+        store: &BlobStore,
+        except: Option<&str>,
+    ) -> Result<(), Error> {
+        for layer in &image.layers {
             if let Location::Registry {
                 registry,
                 repository,
             } = &layer.location
+                && except != Some(registry.as_str())
+                && !store.contains(&layer.digest)
             {
-                if !store.contains(&layer.digest) {
-                    self.fetch_blob(registry, repository, &layer.digest, store, &|_| {})?;
-                }
-                layer.location = Location::Store;
+                self.fetch_blob(registry, repository, &layer.digest, store, &|_| {})?;
             }
         }
         Ok(())

@@ -20,7 +20,7 @@ use crate::oci::digest::digest_bytes;
 use crate::oci::image::{Image, index};
 use crate::oci::layer::Location;
 use crate::oci::reference::RegistryRef;
-use crate::progress::Cancelled;
+use crate::progress::{Cancelled, Event, Progress};
 
 /// What happens to a blob or a manifest during a push, as it happens.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,6 +44,34 @@ pub enum PushEvent {
     Finished { digest: String },
     /// A manifest or index was written, under a digest or the tag.
     Manifest { reference: String },
+}
+
+impl PushEvent {
+    /// The event as a generic progress step, for callers that take [`Progress`]: stage
+    /// `upload` (bytes of a blob so far; the detail is its digest), `skipped`, `mounted` (the
+    /// detail is `DIGEST from REPOSITORY`), `uploaded`, `retry` (the detail says why) or
+    /// `manifest` (the detail is the digest or tag written).
+    pub fn report_to(&self, progress: &dyn Progress) -> Result<(), Cancelled> {
+        let (stage, done, total, detail) = match self {
+            PushEvent::Started { digest, size } => ("upload", 0, Some(*size), digest.clone()),
+            PushEvent::Bytes { digest, done, size } => {
+                ("upload", *done, Some(*size), digest.clone())
+            }
+            PushEvent::Skipped { digest, size } => ("skipped", *size, Some(*size), digest.clone()),
+            PushEvent::Mounted { digest, from } => {
+                ("mounted", 0, None, format!("{digest} from {from}"))
+            }
+            PushEvent::Retried { reason } => ("retry", 0, None, reason.clone()),
+            PushEvent::Finished { digest } => ("uploaded", 0, None, digest.clone()),
+            PushEvent::Manifest { reference } => ("manifest", 0, None, reference.clone()),
+        };
+        progress.report(&Event {
+            stage,
+            done,
+            total,
+            detail: Some(&detail),
+        })
+    }
 }
 
 /// What a push did (the `pushed` object of `mlreef publish --json`).
