@@ -61,6 +61,10 @@ enum mlreef_result
    */
   MLREEF_ERROR_REGISTRY = 610,
   /*
+   The tag names another image already; a published version does not change.
+   */
+  MLREEF_ERROR_TAG_EXISTS = 611,
+  /*
    The requirements could not be resolved or installed.
    */
   MLREEF_ERROR_DEPENDENCIES = 620,
@@ -352,6 +356,49 @@ mlreef_result mlreef_build(const char *repo,
                            void *user_data,
                            char **out,
                            struct mlreef_error **out_error);
+
+/*
+ Publishes the module in the repository at `repo`, as `mlreef publish` does: builds its image
+ as `mlreef_build` does and pushes it to `options.push` (`HOST/REPO:TAG`), or writes it to
+ `options.output` (by default the OCI layout `.mlreef/images` in the repository). A tag that
+ names another image is `MLREEF_ERROR_TAG_EXISTS` unless `"force": true`; the same image
+ again sends nothing. `progress` (optional) hears each step, and the bytes of each blob
+ (`upload`; `skipped`, `mounted`, `uploaded`, `retry`, `manifest`), and may cancel: a
+ cancelled push writes no tag. `*out` gets the JSON of `mlreef publish --json` (that of
+ `mlreef_build`, with `"pushed": {"uploaded", "skipped", "mounted", "bytes"}` for a push).
+
+ # Safety
+ As `mlreef_module_discover`.
+ */
+mlreef_result mlreef_publish(const char *repo,
+                             size_t repo_len,
+                             const char *options_json,
+                             size_t options_len,
+                             mlreef_progress_fn progress,
+                             void *user_data,
+                             char **out,
+                             struct mlreef_error **out_error);
+
+/*
+ Pushes the image of the OCI layout `source` (`oci:DIR[:TAG]`, as `mlreef_build` writes it)
+ to `target` (`[docker://]HOST/REPO:TAG`) byte for byte, keeping its digests, as `mlreef
+ push` does. A tag that names another image is `MLREEF_ERROR_TAG_EXISTS` unless `"force":
+ true`. `progress` as for `mlreef_publish`; a cancelled push writes no tag. `*out` gets
+ `{"reference", "digest", "pushed": {"uploaded", "skipped", "mounted", "bytes"}}`.
+
+ # Safety
+ As `mlreef_module_discover`, for `source` and `target` as for `repo`.
+ */
+mlreef_result mlreef_push(const char *source,
+                          size_t source_len,
+                          const char *target,
+                          size_t target_len,
+                          const char *options_json,
+                          size_t options_len,
+                          mlreef_progress_fn progress,
+                          void *user_data,
+                          char **out,
+                          struct mlreef_error **out_error);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -44,9 +44,12 @@ enum Command {
     Schema(module::SchemaArgs),
     Build(build::Args),
     Publish(publish::Args),
+    Push(publish::PushArgs),
 }
 
 fn main() -> ExitCode {
+    // Logs only when asked for (RUST_LOG=mlreef_core=debug shows every registry request).
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("off")).init();
     match Cli::parse().command {
         Command::Params(args) => params::run(&args),
         Command::Inspect(args) => module::run_inspect(&args),
@@ -56,6 +59,7 @@ fn main() -> ExitCode {
         Command::Requirements(args) => requirements::run(&args),
         Command::Build(args) => build::run(&args),
         Command::Publish(args) => publish::run(&args),
+        Command::Push(args) => publish::run_push(&args),
     }
 }
 

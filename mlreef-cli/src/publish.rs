@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use mlreef_core::oci::ImageRef;
+use mlreef_core::oci::{ImageRef, RegistryOptions, RegistryRef};
 use mlreef_core::publish::{self, PublishOptions};
 
 use crate::build::{ImageArgs, present, reference};
@@ -56,12 +56,7 @@ pub struct Args {
 
 fn destination(args: &Args) -> Result<Option<ImageRef>, ExitCode> {
     if let Some(push) = &args.push {
-        let text = if push.starts_with("docker://") {
-            push.clone()
-        } else {
-            format!("docker://{push}")
-        };
-        return reference(&text).map(Some);
+        return registry_reference(push).map(|r| Some(ImageRef::Registry(r)));
     }
     match args.output.as_deref().map(reference).transpose()? {
         Some(ImageRef::Registry(r)) => {
@@ -84,4 +79,93 @@ pub fn run(args: &Args) -> ExitCode {
     let result = publish::publish_with(args.image.repo(), &options, &reporter);
     reporter.finish();
     present(result, args.image.json)
+}
+
+/// Push an image an OCI layout holds to a registry, keeping its digests
+///
+/// Sends the image `mlreef build` (or any tool) wrote to an OCI layout, byte for byte: the
+/// registry gives it the layout's digests. As for publish, blobs the registry has are skipped,
+/// the rest stream several at a time, the tag is written last, and a tag that names another
+/// image is refused unless --force.
+#[allow(clippy::doc_markdown)]
+#[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Examples:
+  mlreef push oci:.mlreef/images:main-3 registry.example.com/team/classifier:main-3
+  mlreef push oci:out:v1 localhost:5000/team/classifier:1 --json
+
+Credentials and plain HTTP as for `mlreef publish`. Exit status: 0 when the tag names the
+image, 1 when it could not be pushed (nothing is tagged then), 2 on a usage error.")]
+pub struct PushArgs {
+    /// The image: oci:DIR[:TAG]
+    #[arg(value_name = "SOURCE")]
+    source: String,
+
+    /// Where it goes: [docker://]HOST/REPO:TAG
+    #[arg(value_name = "TARGET")]
+    target: String,
+
+    /// Replace the tag when it names another image
+    #[arg(long)]
+    force: bool,
+
+    /// A registry reached over plain HTTP besides localhost and 127.0.0.0/8 (repeatable)
+    #[arg(long, value_name = "HOST[:PORT]")]
+    insecure: Vec<String>,
+
+    /// Print the result as JSON on stdout (and no progress)
+    #[arg(long)]
+    json: bool,
+}
+
+/// `[docker://]HOST/REPO:TAG` as a registry reference.
+fn registry_reference(text: &str) -> Result<RegistryRef, ExitCode> {
+    match reference(text)? {
+        ImageRef::Registry(r) => Ok(r),
+        other => {
+            eprintln!("error: `{other}` is not a registry reference");
+            Err(ExitCode::from(2))
+        }
+    }
+}
+
+pub fn run_push(args: &PushArgs) -> ExitCode {
+    let (source, target) = match reference(&args.source)
+        .and_then(|source| Ok((source, registry_reference(&args.target)?)))
+    {
+        Ok(both) => both,
+        Err(code) => return code,
+    };
+    let options = RegistryOptions {
+        insecure: args.insecure.clone(),
+        ..RegistryOptions::default()
+    };
+    let reporter = Reporter::new(args.json);
+    let result = publish::push(&source, &target, &options, args.force, &reporter);
+    reporter.finish();
+    let result = match result {
+        Ok(result) => result,
+        Err(error) => {
+            eprintln!("error: {}", crate::error_chain(&error));
+            return ExitCode::FAILURE;
+        }
+    };
+    let text = if args.json {
+        format!("{}\n", result.to_json())
+    } else {
+        let pushed = &result.pushed;
+        format!(
+            "{}\ndigest: {}\npushed: {} blobs uploaded ({} bytes), {} mounted, {} already there\n",
+            result.reference,
+            result.digest,
+            pushed.uploaded,
+            pushed.bytes,
+            pushed.mounted,
+            pushed.skipped
+        )
+    };
+    match crate::print(&text) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(code) => code,
+    }
 }

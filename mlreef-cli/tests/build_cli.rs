@@ -64,10 +64,7 @@ fn json_is_the_library_result_and_the_summary_names_the_layers() {
     assert_eq!(printed["excluded"][0]["reason"], "secret");
     // --json prints no progress, only the diagnostics.
     let stderr = text(&json.stderr);
-    assert!(
-        stderr.lines().all(|l| l.contains("warning[")),
-        "{stderr}"
-    );
+    assert!(stderr.lines().all(|l| l.contains("warning[")), "{stderr}");
     assert!(
         stderr.contains("mlreef.yml: warning[mlreef-yml-out-of-date]: there is no mlreef.yml"),
         "{stderr}"

@@ -20,10 +20,10 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
 
 use mlreef_core::module::{DiscoverOptions, Module};
-use mlreef_core::oci::{self, ImageRef};
+use mlreef_core::oci::{self, Credentials, ImageRef};
 use mlreef_core::platform::Platform;
 use mlreef_core::progress::{Cancelled, Event, Progress};
-use mlreef_core::publish::{self, BuildOptions};
+use mlreef_core::publish::{self, BuildOptions, PublishOptions};
 use mlreef_core::{argparse, deps, module, pipeline, requirements};
 use serde_json::Value;
 
@@ -63,6 +63,8 @@ pub enum mlreef_result {
     MLREEF_ERROR_DIGEST_MISMATCH = 601,
     /// A registry refused or failed a request.
     MLREEF_ERROR_REGISTRY = 610,
+    /// The tag names another image already; a published version does not change.
+    MLREEF_ERROR_TAG_EXISTS = 611,
     /// The requirements could not be resolved or installed.
     MLREEF_ERROR_DEPENDENCIES = 620,
     /// A requirement has no wheel for the image's platform and Python.
@@ -78,7 +80,7 @@ use mlreef_result::{
     MLREEF_ERROR_NO_ENTRY_POINT, MLREEF_ERROR_NO_PYTHON, MLREEF_ERROR_NO_WHEEL,
     MLREEF_ERROR_NOT_FOUND, MLREEF_ERROR_NULL_POINTER, MLREEF_ERROR_PANIC,
     MLREEF_ERROR_PERMISSION_DENIED, MLREEF_ERROR_PIPELINE, MLREEF_ERROR_REGISTRY,
-    MLREEF_ERROR_REQUIREMENTS, MLREEF_ERROR_SYNTAX, MLREEF_OK,
+    MLREEF_ERROR_REQUIREMENTS, MLREEF_ERROR_SYNTAX, MLREEF_ERROR_TAG_EXISTS, MLREEF_OK,
 };
 
 /// An error: code, message and, when known, line and column (0 when not).
@@ -204,6 +206,7 @@ fn from_image(error: &oci::Error) -> mlreef_error {
         oci::Error::Cancelled => MLREEF_ERROR_CANCELLED,
         oci::Error::DigestMismatch { .. } => MLREEF_ERROR_DIGEST_MISMATCH,
         oci::Error::Registry { .. } => MLREEF_ERROR_REGISTRY,
+        oci::Error::TagExists { .. } => MLREEF_ERROR_TAG_EXISTS,
         _ => MLREEF_ERROR_IMAGE,
     };
     mlreef_error::new(code, error.to_string())
@@ -1014,11 +1017,13 @@ pub unsafe extern "C" fn mlreef_schema(
     unsafe { call(out, out_error, run) }
 }
 
-/// Options of `mlreef_build`, as JSON (all optional): `{"base": REF, "platform_bases":
-/// {"linux/arm64": REF}, "output": REF, "platforms": ["linux/amd64", ...], "lock": FILE,
-/// "python": "3.11", "compression": "gzip" | "zstd" | "none", "include": [GLOB, ...],
-/// "entry_point": FILE, "requirements": FILE, "env": {...}, "cache": DIR, "insecure":
-/// ["host:port"], "source_date_epoch": N}`.
+/// Options of `mlreef_build` and `mlreef_publish`, as JSON (all optional): `{"base": REF,
+/// "platform_bases": {"linux/arm64": REF}, "output": REF, "platforms": ["linux/amd64", ...],
+/// "lock": FILE, "python": "3.11", "compression": "gzip" | "zstd" | "none", "include": [GLOB,
+/// ...], "entry_point": FILE, "requirements": FILE, "env": {...}, "cache": DIR, "insecure":
+/// ["host:port"], "source_date_epoch": N}`; for `mlreef_publish` also `"push":
+/// "HOST/REPO:TAG"`, `"force": false`, `"username"` and `"password"` (for the registry pushed
+/// to).
 #[derive(serde::Deserialize, Default)]
 #[serde(default, deny_unknown_fields)]
 struct BuildJson {
@@ -1036,6 +1041,10 @@ struct BuildJson {
     cache: Option<PathBuf>,
     insecure: Vec<String>,
     source_date_epoch: Option<u64>,
+    push: Option<String>,
+    force: bool,
+    username: Option<String>,
+    password: Option<String>,
 }
 
 fn option_error(name: &str, message: impl std::fmt::Display) -> mlreef_error {
@@ -1046,6 +1055,47 @@ fn option_error(name: &str, message: impl std::fmt::Display) -> mlreef_error {
 }
 
 impl BuildJson {
+    fn into_publish_options(mut self) -> Result<PublishOptions, mlreef_error> {
+        let force = self.force;
+        let credentials = match (self.username.take(), self.password.take()) {
+            (Some(username), Some(password)) => Some(Credentials { username, password }),
+            (None, None) => None,
+            _ => {
+                return Err(option_error(
+                    "username",
+                    "`username` and `password` go together",
+                ));
+            }
+        };
+        if let Some(push) = self.push.take() {
+            if self.output.is_some() {
+                return Err(option_error("push", "give `push` or `output`, not both"));
+            }
+            // `HOST/REPO:TAG` alone names a registry image; `oci:` and the like are refused.
+            if !matches!(push.parse::<ImageRef>(), Ok(ImageRef::Registry(_))) {
+                return Err(option_error(
+                    "push",
+                    format!("`{push}` is not a registry reference"),
+                ));
+            }
+            self.output = Some(push);
+        }
+        let mut build = self.into_options()?;
+        match (credentials, &build.output) {
+            (Some(credentials), Some(ImageRef::Registry(target))) => {
+                build
+                    .registry
+                    .credentials
+                    .push((target.registry.clone(), credentials));
+            }
+            (Some(_), _) => {
+                return Err(option_error("username", "credentials go with `push`"));
+            }
+            (None, _) => {}
+        }
+        Ok(PublishOptions { build, force })
+    }
+
     fn into_options(self) -> Result<BuildOptions, mlreef_error> {
         let reference = |name: &str, text: &str| -> Result<ImageRef, mlreef_error> {
             text.parse().map_err(|e| option_error(name, e))
@@ -1132,6 +1182,12 @@ pub unsafe extern "C" fn mlreef_build(
         let repo = PathBuf::from(unsafe { text(repo, repo_len, "repo") }?);
         // SAFETY: likewise for `options_json`.
         let json: BuildJson = unsafe { options_arg(options_json, options_len) }?;
+        if json.push.is_some() || json.force || json.username.is_some() || json.password.is_some() {
+            return Err(option_error(
+                "push",
+                "`push`, `force` and credentials are options of `mlreef_publish`",
+            ));
+        }
         let options = json.into_options()?;
         let built = with_progress(progress, user_data, |reporter| match reporter {
             Some(reporter) => publish::build_with(&repo, &options, reporter),
@@ -1139,6 +1195,124 @@ pub unsafe extern "C" fn mlreef_build(
         })
         .map_err(|e| from_error(&e))?;
         Ok(to_json(&built))
+    };
+    // SAFETY: the caller promises `out` and `out_error` are NULL or writable.
+    unsafe { call(out, out_error, run) }
+}
+
+/// Publishes the module in the repository at `repo`, as `mlreef publish` does: builds its image
+/// as `mlreef_build` does and pushes it to `options.push` (`HOST/REPO:TAG`), or writes it to
+/// `options.output` (by default the OCI layout `.mlreef/images` in the repository). A tag that
+/// names another image is `MLREEF_ERROR_TAG_EXISTS` unless `"force": true`; the same image
+/// again sends nothing. `progress` (optional) hears each step, and the bytes of each blob
+/// (`upload`; `skipped`, `mounted`, `uploaded`, `retry`, `manifest`), and may cancel: a
+/// cancelled push writes no tag. `*out` gets the JSON of `mlreef publish --json` (that of
+/// `mlreef_build`, with `"pushed": {"uploaded", "skipped", "mounted", "bytes"}` for a push).
+///
+/// # Safety
+/// As `mlreef_module_discover`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mlreef_publish(
+    repo: *const c_char,
+    repo_len: usize,
+    options_json: *const c_char,
+    options_len: usize,
+    progress: mlreef_progress_fn,
+    user_data: *mut c_void,
+    out: *mut *mut c_char,
+    out_error: *mut *mut mlreef_error,
+) -> mlreef_result {
+    let run = || {
+        // SAFETY: the caller promises `repo_len` readable bytes at `repo`.
+        let repo = PathBuf::from(unsafe { text(repo, repo_len, "repo") }?);
+        // SAFETY: likewise for `options_json`.
+        let json: BuildJson = unsafe { options_arg(options_json, options_len) }?;
+        let options = json.into_publish_options()?;
+        let published = with_progress(progress, user_data, |reporter| match reporter {
+            Some(reporter) => publish::publish_with(&repo, &options, reporter),
+            None => publish::publish(&repo, &options),
+        })
+        .map_err(|e| from_error(&e))?;
+        Ok(to_json(&published))
+    };
+    // SAFETY: the caller promises `out` and `out_error` are NULL or writable.
+    unsafe { call(out, out_error, run) }
+}
+
+/// Options of `mlreef_push`, as JSON (all optional): `{"force": false, "username": ...,
+/// "password": ..., "insecure": ["host:port"]}`.
+#[derive(serde::Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+struct PushJson {
+    force: bool,
+    username: Option<String>,
+    password: Option<String>,
+    insecure: Vec<String>,
+}
+
+/// Pushes the image of the OCI layout `source` (`oci:DIR[:TAG]`, as `mlreef_build` writes it)
+/// to `target` (`[docker://]HOST/REPO:TAG`) byte for byte, keeping its digests, as `mlreef
+/// push` does. A tag that names another image is `MLREEF_ERROR_TAG_EXISTS` unless `"force":
+/// true`. `progress` as for `mlreef_publish`; a cancelled push writes no tag. `*out` gets
+/// `{"reference", "digest", "pushed": {"uploaded", "skipped", "mounted", "bytes"}}`.
+///
+/// # Safety
+/// As `mlreef_module_discover`, for `source` and `target` as for `repo`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mlreef_push(
+    source: *const c_char,
+    source_len: usize,
+    target: *const c_char,
+    target_len: usize,
+    options_json: *const c_char,
+    options_len: usize,
+    progress: mlreef_progress_fn,
+    user_data: *mut c_void,
+    out: *mut *mut c_char,
+    out_error: *mut *mut mlreef_error,
+) -> mlreef_result {
+    let run = || {
+        // SAFETY: the caller promises `source_len` readable bytes at `source`.
+        let source = unsafe { text(source, source_len, "source") }?;
+        // SAFETY: likewise for `target`.
+        let target = unsafe { text(target, target_len, "target") }?;
+        // SAFETY: likewise for `options_json`.
+        let json: PushJson = unsafe { options_arg(options_json, options_len) }?;
+        let bad = |name: &str, why: &dyn std::fmt::Display| {
+            mlreef_error::new(MLREEF_ERROR_IMAGE, format!("`{name}`: {why}"))
+        };
+        let source: ImageRef = source.parse().map_err(|e| bad("source", &e))?;
+        let ImageRef::Registry(target) = target.parse().map_err(|e| bad("target", &e))? else {
+            return Err(bad("target", &"it is not a registry reference"));
+        };
+        let mut options = oci::RegistryOptions {
+            insecure: json.insecure,
+            ..oci::RegistryOptions::default()
+        };
+        match (json.username, json.password) {
+            (Some(username), Some(password)) => options
+                .credentials
+                .push((target.registry.clone(), Credentials { username, password })),
+            (None, None) => {}
+            _ => {
+                return Err(option_error(
+                    "username",
+                    "`username` and `password` go together",
+                ));
+            }
+        }
+        let pushed = with_progress(progress, user_data, |reporter| {
+            let silent = mlreef_core::progress::Silent;
+            publish::push(
+                &source,
+                &target,
+                &options,
+                json.force,
+                reporter.unwrap_or(&silent),
+            )
+        })
+        .map_err(|e| from_error(&e))?;
+        Ok(to_json(&pushed))
     };
     // SAFETY: the caller promises `out` and `out_error` are NULL or writable.
     unsafe { call(out, out_error, run) }

@@ -2,7 +2,8 @@
 //! -Werror` (plus the address and undefined-behaviour sanitizers when the compiler supports
 //! them) against the library this build made, and run; then once more under valgrind, when it
 //! is installed, which must report no leaks. Each run gets the fixtures folder, a module
-//! repository to read, and an empty folder of its own to write in.
+//! repository to read, an empty folder of its own to write in, and a registry
+//! (`MLREEF_TEST_REGISTRY`).
 
 mod common;
 
@@ -23,7 +24,10 @@ fn run(binary: &Path, wrapper: Option<&[&str]>) -> std::process::Output {
         }
         _ => Command::new(binary),
     };
+    // The programs that publish find the test registry here (started when the test command
+    // did not start one).
     command
+        .env("MLREEF_TEST_REGISTRY", mlreef_testing::registry().address)
         .arg(&fixtures)
         .arg(&repo)
         .arg(scratch.path())

@@ -56,6 +56,12 @@ pyo3::create_exception!(
 );
 pyo3::create_exception!(
     mlreef_core,
+    TagExistsError,
+    ImageError,
+    "A tag that names another image already: a published version does not change (push under a new version, or force it); has `reference`, `existing` and `new` digests."
+);
+pyo3::create_exception!(
+    mlreef_core,
     DependencyError,
     MlreefError,
     "Requirements that cannot be resolved or installed for the image; has `requirement` when one has no wheel for the platform."
@@ -71,6 +77,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("CommandLineError", py.get_type::<CommandLineError>())?;
     m.add("ImageError", py.get_type::<ImageError>())?;
     m.add("RegistryError", py.get_type::<RegistryError>())?;
+    m.add("TagExistsError", py.get_type::<TagExistsError>())?;
     m.add("DependencyError", py.get_type::<DependencyError>())?;
     Ok(())
 }
@@ -221,6 +228,18 @@ pub fn from_image(error: &oci::Error) -> PyErr {
             let _ = value.setattr("code", code.clone());
             raised
         }),
+        oci::Error::TagExists {
+            reference,
+            existing,
+            new,
+        } => with_attributes::<TagExistsError>(
+            error.to_string(),
+            &[
+                ("reference", Some(reference.clone())),
+                ("existing", Some(existing.clone())),
+                ("new", Some(new.clone())),
+            ],
+        ),
         _ => with_attributes::<ImageError>(error.to_string(), &[("path", None)]),
     }
 }

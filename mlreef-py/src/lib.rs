@@ -6,6 +6,7 @@
 //! `to_dict()` / `to_json()` give exactly the JSON contracts of DESIGN.md.
 
 mod errors;
+mod image;
 mod progress;
 
 use std::collections::HashMap;
@@ -13,9 +14,6 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use mlreef_core::module::{DiscoverOptions, Module as CoreModule};
-use mlreef_core::oci::{self, ImageRef};
-use mlreef_core::platform::Platform;
-use mlreef_core::publish;
 use mlreef_core::requirements::{self as reqs, Target};
 use mlreef_core::{Diagnostic as CoreDiagnostic, Parameter as CoreParameter, argparse, pipeline};
 use pyo3::prelude::*;
@@ -23,12 +21,15 @@ use pyo3::types::PyDict;
 use serde::Serialize;
 
 /// Runs `f` without the GIL. Everything `f` touches must be owned Rust data.
-fn detached<T: Send>(py: Python<'_>, f: impl FnOnce() -> T + Send) -> T {
+pub(crate) fn detached<T: Send>(py: Python<'_>, f: impl FnOnce() -> T + Send) -> T {
     py.detach(f)
 }
 
 /// A serde value as a Python object, through `json.loads` (the JSON contract, exactly).
-fn to_python<'py>(py: Python<'py>, value: &impl Serialize) -> PyResult<Bound<'py, PyAny>> {
+pub(crate) fn to_python<'py>(
+    py: Python<'py>,
+    value: &impl Serialize,
+) -> PyResult<Bound<'py, PyAny>> {
     let text =
         serde_json::to_string(value).map_err(|e| errors::MlreefError::new_err(e.to_string()))?;
     py.import("json")?.call_method1("loads", (text,))
@@ -56,7 +57,7 @@ fn target(python: Option<&str>, platform: Option<&str>) -> PyResult<Option<Targe
 /// A problem an extractor or parser reports.
 #[pyclass(frozen, module = "mlreef_core")]
 #[derive(Clone)]
-struct Diagnostic(CoreDiagnostic);
+pub(crate) struct Diagnostic(CoreDiagnostic);
 
 #[pymethods]
 impl Diagnostic {
@@ -197,7 +198,7 @@ impl Parameter {
 }
 
 /// Text made safe inside HTML elements.
-fn escape(text: &str) -> String {
+pub(crate) fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
@@ -496,7 +497,7 @@ fn parse_requirements(
 
 /// A module description: what the code says and what the publisher decided.
 #[pyclass(frozen, module = "mlreef_core")]
-struct Module(CoreModule);
+pub(crate) struct Module(pub(crate) CoreModule);
 
 #[pymethods]
 impl Module {
@@ -763,177 +764,6 @@ fn init_repository(
     result.map(InitOutcome).map_err(|e| errors::from_init(&e))
 }
 
-/// What `build` made: where, the digest, each platform's layers, what was left out.
-#[pyclass(frozen, module = "mlreef_core")]
-struct BuildResult(publish::BuildResult);
-
-#[pymethods]
-impl BuildResult {
-    /// Where the image was written (`oci:DIR:TAG`, `docker-archive:FILE:NAME`).
-    #[getter]
-    fn reference(&self) -> &str {
-        &self.0.reference
-    }
-    /// The digest of the manifest, or of the index for several platforms.
-    #[getter]
-    fn digest(&self) -> &str {
-        &self.0.digest
-    }
-    /// Each platform's image: `platform`, `digest`, `python` and its `layers`.
-    #[getter]
-    fn platforms<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        to_python(py, &self.0.platforms)
-    }
-    /// The digest of the requirements lock installed, if any.
-    #[getter]
-    fn lock(&self) -> Option<&str> {
-        self.0.lock.as_deref()
-    }
-    /// What the code layer left out: `{"path", "reason"}` each.
-    #[getter]
-    fn excluded<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        to_python(py, &self.0.excluded)
-    }
-    #[getter]
-    fn module(&self) -> Module {
-        Module(self.0.module.clone())
-    }
-    #[getter]
-    fn diagnostics(&self) -> Vec<Diagnostic> {
-        self.0.diagnostics.iter().cloned().map(Diagnostic).collect()
-    }
-    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        to_python(py, &self.0)
-    }
-    fn to_json(&self) -> String {
-        self.0.to_json()
-    }
-    fn __repr__(&self) -> String {
-        format!(
-            "<BuildResult {} {} ({} platforms)>",
-            self.0.reference,
-            self.0.digest,
-            self.0.platforms.len()
-        )
-    }
-    fn _repr_html_(&self) -> String {
-        let mut html = format!(
-            "<p><b>{}</b> <code>{}</code></p><table><tr><th>platform</th><th>layer</th>\
-             <th>digest</th><th>size</th><th></th></tr>",
-            escape(&self.0.reference),
-            escape(&self.0.digest)
-        );
-        for platform in &self.0.platforms {
-            for layer in &platform.layers {
-                let _ = write!(
-                    html,
-                    "<tr><td>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td></tr>",
-                    escape(&platform.platform.to_string()),
-                    layer.role,
-                    escape(layer.digest.get(..19).unwrap_or(&layer.digest)),
-                    layer.size,
-                    if layer.cached { "cached" } else { "" }
-                );
-            }
-        }
-        html.push_str("</table>");
-        html
-    }
-}
-
-fn image_ref(text: &str) -> PyResult<ImageRef> {
-    text.parse()
-        .map_err(|e: oci::Error| pyo3::exceptions::PyValueError::new_err(e.to_string()))
-}
-
-/// Builds the module's image without a daemon (what `mlreef build` does): the base's layers, a
-/// layer of the requirements installed for each platform, a layer of the code at `/workdir`,
-/// and the entry point and labels. `base` and `output` are references (`oci:DIR[:TAG]`,
-/// `docker-archive:FILE[:NAME]`, `docker://HOST/REPO:TAG`, `rootfs:DIR`, `scratch`); without
-/// `output`, the OCI layout `.mlreef/images` in the repository. `progress` as for
-/// `Module.discover`: if it raises, the build stops, nothing is written, and the exception
-/// propagates.
-#[pyfunction]
-#[pyo3(signature = (
-    path,
-    base=None,
-    output=None,
-    platforms=None,
-    lock=None,
-    python=None,
-    compression="gzip",
-    include=None,
-    entry_point=None,
-    requirements=None,
-    cache=None,
-    insecure=None,
-    source_date_epoch=None,
-    progress=None,
-))]
-#[allow(clippy::too_many_arguments)] // keyword arguments, as Python callers spell them
-fn build(
-    py: Python<'_>,
-    path: PathBuf,
-    base: Option<&str>,
-    output: Option<&str>,
-    platforms: Option<Vec<String>>,
-    lock: Option<PathBuf>,
-    python: Option<String>,
-    compression: &str,
-    include: Option<Vec<String>>,
-    entry_point: Option<PathBuf>,
-    requirements: Option<PathBuf>,
-    cache: Option<PathBuf>,
-    insecure: Option<Vec<String>>,
-    source_date_epoch: Option<u64>,
-    progress: Option<Py<PyAny>>,
-) -> PyResult<BuildResult> {
-    let value_error = |e: String| pyo3::exceptions::PyValueError::new_err(e);
-    let mut options = publish::BuildOptions {
-        discover: DiscoverOptions {
-            entry_point,
-            requirements,
-            ..DiscoverOptions::default()
-        },
-        base: base.map(image_ref).transpose()?,
-        output: output.map(image_ref).transpose()?,
-        platforms: platforms
-            .unwrap_or_default()
-            .iter()
-            .map(|p| {
-                p.parse::<Platform>()
-                    .map_err(|e| value_error(e.to_string()))
-            })
-            .collect::<PyResult<_>>()?,
-        compression: compression.parse().map_err(value_error)?,
-        include: include.unwrap_or_default(),
-        cache,
-        source_date_epoch,
-        ..publish::BuildOptions::default()
-    };
-    options.registry.insecure = insecure.unwrap_or_default();
-    options.deps.python = python;
-    if let Some(lock) = lock {
-        options.deps.lock = Some(std::fs::read_to_string(&lock).map_err(|e| {
-            pyo3::exceptions::PyOSError::new_err((
-                e.raw_os_error().unwrap_or(0),
-                e.to_string(),
-                lock.display().to_string(),
-            ))
-        })?);
-    }
-    let callback = progress.map(progress::Callback::new);
-    let reporter = callback.as_ref();
-    let result = detached(py, move || match reporter {
-        Some(reporter) => publish::build_with(&path, &options, reporter),
-        None => publish::build(&path, &options),
-    });
-    if let Some(raised) = callback.as_ref().and_then(progress::Callback::take_raised) {
-        return Err(raised);
-    }
-    result.map(BuildResult).map_err(|e| errors::from_error(&e))
-}
-
 #[pymodule]
 fn _mlreef_core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
@@ -941,7 +771,9 @@ fn _mlreef_core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(extract_parameters, m)?)?;
     m.add_function(wrap_pyfunction!(parse_requirements, m)?)?;
     m.add_function(wrap_pyfunction!(init_repository, m)?)?;
-    m.add_function(wrap_pyfunction!(build, m)?)?;
+    m.add_function(wrap_pyfunction!(image::build, m)?)?;
+    m.add_function(wrap_pyfunction!(image::publish, m)?)?;
+    m.add_function(wrap_pyfunction!(image::push, m)?)?;
     m.add_class::<Diagnostic>()?;
     m.add_class::<Parameter>()?;
     m.add_class::<Extraction>()?;
@@ -949,6 +781,6 @@ fn _mlreef_core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<RequirementsFile>()?;
     m.add_class::<Module>()?;
     m.add_class::<InitOutcome>()?;
-    m.add_class::<BuildResult>()?;
+    m.add_class::<image::BuildResult>()?;
     Ok(())
 }

@@ -56,6 +56,13 @@ impl BlobStore {
         Ok(BlobStore { root })
     }
 
+    /// A folder laid out as a store (`blobs/sha256/HEX`), such as an OCI image layout, read
+    /// in place: nothing is created in it.
+    #[must_use]
+    pub fn view(root: impl Into<PathBuf>) -> BlobStore {
+        BlobStore { root: root.into() }
+    }
+
     /// The store in [`default_cache`].
     pub fn open_default() -> Result<BlobStore, Error> {
         BlobStore::open(default_cache())

@@ -411,3 +411,111 @@ pub fn write_layout(
     meter.finish()?;
     Ok(descriptor)
 }
+
+/// The most manifests one index of a layout may list for a push.
+const MAX_MANIFESTS: usize = 256;
+/// The most layers one manifest may list for a push.
+const MAX_LAYERS: usize = 1024;
+
+/// An image of a layout exactly as it is stored, for a push that keeps its digests: the top
+/// manifest or index, the manifests an index lists, and every config and layer blob.
+pub(crate) struct StoredImage {
+    /// The media type and bytes of what the tag names.
+    pub top: (String, Vec<u8>),
+    /// Each manifest an index lists: digest, media type and bytes.
+    pub manifests: Vec<(Digest, String, Vec<u8>)>,
+    /// Every config and layer, once: digest and size.
+    pub blobs: Vec<(Digest, u64)>,
+}
+
+/// The image `tag` (or the only one) of the layout `dir`, with every JSON blob checked against
+/// its digest and bounded; layer blobs must be present with their sizes (their digests are
+/// checked by the registry they go to).
+pub(crate) fn stored_image(dir: &Path, tag: Option<&str>) -> Result<StoredImage, Error> {
+    let name = reference(dir, tag);
+    let index = read_index(dir)?;
+    let entries: Vec<&Descriptor> = index
+        .manifests()
+        .iter()
+        .filter(|d| tag.is_none() || ref_name(d) == tag)
+        .collect();
+    let top = match (entries.as_slice(), tag) {
+        ([one], _) => (*one).clone(),
+        ([], Some(tag)) => {
+            return Err(Error::NoTag {
+                reference: format!("oci:{}", dir.display()),
+                tag: tag.to_owned(),
+                available: index
+                    .manifests()
+                    .iter()
+                    .filter_map(|d| ref_name(d).map(str::to_owned))
+                    .collect(),
+            });
+        }
+        _ => {
+            return Err(Error::Invalid {
+                what: format!("`{name}`"),
+                reason: "it holds no single image; name one with a tag (oci:DIR:TAG)".into(),
+            });
+        }
+    };
+    let top_bytes = json_blob(dir, &top, &format!("the manifest of `{name}`"))?;
+    let mut manifests = Vec::new();
+    let mut listed = Vec::new();
+    if is_index(top.media_type()) {
+        let nested: ImageIndex = parse_json(&top_bytes, &format!("the index of `{name}`"))?;
+        if nested.manifests().len() > MAX_MANIFESTS {
+            return Err(Error::TooLarge {
+                what: format!("the manifest count of `{name}`"),
+                limit: MAX_MANIFESTS as u64,
+            });
+        }
+        for descriptor in nested.manifests() {
+            let bytes = json_blob(dir, descriptor, &format!("a manifest of `{name}`"))?;
+            manifests.push((
+                descriptor.digest().clone(),
+                descriptor.media_type().to_string(),
+                bytes.clone(),
+            ));
+            listed.push(bytes);
+        }
+    } else {
+        listed.push(top_bytes.clone());
+    }
+    let mut blobs: Vec<(Digest, u64)> = Vec::new();
+    for bytes in &listed {
+        let manifest: ImageManifest = parse_json(bytes, &format!("a manifest of `{name}`"))?;
+        if manifest.layers().len() > MAX_LAYERS {
+            return Err(Error::TooLarge {
+                what: format!("the layer count of `{name}`"),
+                limit: MAX_LAYERS as u64,
+            });
+        }
+        for descriptor in std::iter::once(manifest.config()).chain(manifest.layers()) {
+            let path = blob_path(dir, descriptor.digest())?;
+            let size = fs::metadata(&path).map_err(io_error(&path))?.len();
+            if size != descriptor.size() {
+                return Err(Error::Invalid {
+                    what: format!("the blob {} of `{name}`", descriptor.digest()),
+                    reason: format!(
+                        "it has {size} bytes, and its descriptor says {}",
+                        descriptor.size()
+                    ),
+                });
+            }
+            if !blobs.iter().any(|(d, _)| d == descriptor.digest()) {
+                blobs.push((descriptor.digest().clone(), size));
+            }
+        }
+    }
+    Ok(StoredImage {
+        top: (top.media_type().to_string(), top_bytes),
+        manifests,
+        blobs,
+    })
+}
+
+/// How many config and layer blobs the image `tag` of the layout `dir` has.
+pub fn stored_blob_count(dir: &Path, tag: Option<&str>) -> Result<u64, Error> {
+    Ok(stored_image(dir, tag)?.blobs.len() as u64)
+}

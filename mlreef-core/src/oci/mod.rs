@@ -79,7 +79,7 @@ pub use compress::{GZIP_BLOCK, GZIP_LEVEL, ZSTD_LEVEL};
 pub use digest::{Hasher, HashingReader, HashingWriter, digest_bytes};
 pub use image::{Image, MAX_JSON_BYTES, canonical_json, index, rfc3339};
 pub use layer::{Compression, Layer, LayerRole, LayerSummary, Location};
-pub use layout::{REF_NAME, read_layout, write_layout};
+pub use layout::{REF_NAME, read_layout, stored_blob_count, write_layout};
 pub use oci_spec::image::{
     Descriptor, Digest, ImageConfiguration, ImageIndex, ImageManifest, MediaType,
 };

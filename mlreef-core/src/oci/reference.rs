@@ -126,6 +126,15 @@ impl RegistryRef {
         if registry.is_empty() || registry.contains(['/', '@']) {
             return Err(bad(whole, "no registry host"));
         }
+        // A port is a number: `oci:` or `dir:` here is a transport given to the wrong place.
+        if let Some((host, port)) = registry.rsplit_once(':')
+            && (host.is_empty() || port.is_empty() || !port.bytes().all(|b| b.is_ascii_digit()))
+        {
+            return Err(bad(
+                whole,
+                &format!("`{registry}` is not a registry host (`HOST` or `HOST:PORT`)"),
+            ));
+        }
         if !repository.split('/').all(valid_component) {
             return Err(bad(
                 whole,
@@ -282,6 +291,17 @@ mod tests {
             (r.registry.as_str(), r.reference()),
             ("localhost", digest.as_str())
         );
+        for not_a_host in [
+            "docker://oci:/tmp/x",
+            "docker://oci:x/y:1",
+            "docker://:5000/a",
+        ] {
+            let error = not_a_host.parse::<ImageRef>().unwrap_err().to_string();
+            assert!(
+                error.contains("not a registry host") || error.contains("no registry host"),
+                "{error}"
+            );
+        }
         assert_eq!(
             parse("oci:.mlreef/images:main-3"),
             ImageRef::Layout {

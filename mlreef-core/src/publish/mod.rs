@@ -571,3 +571,53 @@ fn deps_layer(
         layer: Some(layer),
     }))
 }
+
+/// What [`push`] did, in the JSON of `mlreef push --json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct PushResult {
+    /// Where it went (`docker://HOST/REPO:TAG`).
+    pub reference: String,
+    /// The digest of the manifest or index the tag names: the layout's own.
+    pub digest: String,
+    pub pushed: PushStats,
+}
+
+impl PushResult {
+    #[must_use]
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+}
+
+/// Pushes the image of an OCI layout (`oci:DIR[:TAG]`, such as `mlreef build` writes) to
+/// `target` as it is stored, keeping its digests. As for [`publish`], a tag that names another
+/// image is refused unless `force`, the same image again sends nothing, and a push that fails
+/// or is cancelled (through `progress`) leaves no tag.
+pub fn push(
+    source: &ImageRef,
+    target: &oci::RegistryRef,
+    options: &RegistryOptions,
+    force: bool,
+    progress: &dyn Progress,
+) -> Result<PushResult> {
+    let ImageRef::Layout { dir, tag } = source else {
+        return Err(Error::Image(oci::Error::Unsupported(format!(
+            "`{source}` is not an OCI layout; push pushes oci:DIR[:TAG] (build writes one)"
+        ))));
+    };
+    let client = Registry::new(options)?;
+    let report = |event: &PushEvent| event.report_to(progress);
+    let outcome = client.push_layout(dir, tag.as_deref(), target, force, &report)?;
+    let pushed = match &outcome {
+        PushOutcome::Pushed { stats, .. } => *stats,
+        PushOutcome::Unchanged { .. } => PushStats {
+            skipped: oci::stored_blob_count(dir, tag.as_deref())?,
+            ..PushStats::default()
+        },
+    };
+    Ok(PushResult {
+        reference: ImageRef::Registry(target.clone()).to_string(),
+        digest: outcome.digest().to_string(),
+        pushed,
+    })
+}

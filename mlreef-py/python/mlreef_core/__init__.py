@@ -10,10 +10,11 @@ One import gives every capability of the Rust core::
     module.command_line({"epochs": 20})
     mlreef_core.init("path/to/repo")   # write or update its mlreef.yml
     mlreef_core.build("path/to/repo", base="rootfs:/srv/bookworm")  # its image, no daemon
+    mlreef_core.publish("path/to/repo", push="registry.example.com/team/module:1")
 
 Every object has ``to_dict()`` and ``to_json()``, equal to the JSON of the ``mlreef``
 command. Errors derive from ``MlreefError``; unreadable files raise ``FileNotFoundError`` or
-``PermissionError``. Long calls (``init``, ``build``) release the GIL and take a
+``PermissionError``. Long calls (``init``, ``build``, ``publish``) release the GIL and take a
 ``progress(stage, done, total, detail)`` callback; raising in it cancels the call.
 """
 
@@ -34,11 +35,14 @@ from mlreef_core._mlreef_core import (
     Requirement,
     RequirementsError,
     RequirementsFile,
+    TagExistsError,
     __version__,
     build,
     extract_parameters,
     init,
     parse_requirements,
+    publish,
+    push,
 )
 
 __all__ = [
@@ -58,9 +62,12 @@ __all__ = [
     "Requirement",
     "RequirementsError",
     "RequirementsFile",
+    "TagExistsError",
     "__version__",
     "build",
     "extract_parameters",
     "init",
     "parse_requirements",
+    "publish",
+    "push",
 ]

@@ -24,11 +24,14 @@ __all__ = [
     "Requirement",
     "RequirementsError",
     "RequirementsFile",
+    "TagExistsError",
     "__version__",
     "build",
     "extract_parameters",
     "init",
     "parse_requirements",
+    "publish",
+    "push",
 ]
 
 class MlreefError(Exception): ...
@@ -49,6 +52,11 @@ class RegistryError(ImageError):
     registry: str
     status: Optional[int]
     code: Optional[str]
+
+class TagExistsError(ImageError):
+    reference: str
+    existing: str
+    new: str
 
 class DependencyError(MlreefError):
     requirement: Optional[str]
@@ -256,6 +264,8 @@ class BuildResult:
     @property
     def lock(self) -> Optional[str]: ...
     @property
+    def pushed(self) -> Optional[dict[str, int]]: ...
+    @property
     def excluded(self) -> list[dict[str, str]]: ...
     @property
     def module(self) -> Module: ...
@@ -280,6 +290,35 @@ def build(
     source_date_epoch: Optional[int] = None,
     progress: Optional[_Progress] = None,
 ) -> BuildResult: ...
+def publish(
+    path: _Path,
+    push: Optional[str] = None,
+    output: Optional[str] = None,
+    force: bool = False,
+    username: Optional[str] = None,
+    password: Optional[str] = None,
+    base: Optional[str] = None,
+    platforms: Optional[list[str]] = None,
+    lock: Optional[_Path] = None,
+    python: Optional[str] = None,
+    compression: Literal["gzip", "zstd", "none"] = "gzip",
+    include: Optional[list[str]] = None,
+    entry_point: Optional[_Path] = None,
+    requirements: Optional[_Path] = None,
+    cache: Optional[_Path] = None,
+    insecure: Optional[list[str]] = None,
+    source_date_epoch: Optional[int] = None,
+    progress: Optional[_Progress] = None,
+) -> BuildResult: ...
+def push(
+    source: str,
+    target: str,
+    force: bool = False,
+    username: Optional[str] = None,
+    password: Optional[str] = None,
+    insecure: Optional[list[str]] = None,
+    progress: Optional[_Progress] = None,
+) -> dict[str, _Json]: ...
 def extract_parameters(
     source: Optional[str] = None,
     path: Optional[_Path] = None,

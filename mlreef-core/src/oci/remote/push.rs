@@ -19,6 +19,7 @@ use crate::oci::blobs::BlobStore;
 use crate::oci::digest::digest_bytes;
 use crate::oci::image::{Image, index};
 use crate::oci::layer::Location;
+use crate::oci::layout::stored_image;
 use crate::oci::reference::RegistryRef;
 use crate::progress::{Cancelled, Event, Progress};
 
@@ -130,6 +131,39 @@ impl Registry {
             .block_on(self.push_async(images, store, target, force, report))
     }
 
+    /// Pushes the image `tag` (or the only image) of the OCI layout `dir` to `target` exactly
+    /// as it is stored, so the registry gives it the layout's digests, whatever made it.
+    pub fn push_layout(
+        &self,
+        dir: &std::path::Path,
+        tag: Option<&str>,
+        target: &RegistryRef,
+        force: bool,
+        report: Report<'_>,
+    ) -> Result<PushOutcome, Error> {
+        let stored = stored_image(dir, tag)?;
+        // A layout keeps its blobs as the store does: read them in place.
+        let store = BlobStore::view(dir);
+        let blobs = stored
+            .blobs
+            .into_iter()
+            .map(|(digest, size)| Blob {
+                digest,
+                size,
+                mount_from: None,
+            })
+            .collect();
+        self.runtime.block_on(self.push_stored(
+            &store,
+            target,
+            blobs,
+            stored.manifests,
+            stored.top,
+            force,
+            report,
+        ))
+    }
+
     async fn push_async(
         &self,
         images: &[Image],
@@ -138,7 +172,6 @@ impl Registry {
         force: bool,
         report: Report<'_>,
     ) -> Result<PushOutcome, Error> {
-        let tag = target.tag.clone().unwrap_or_else(|| "latest".to_owned());
         let (top_type, top) = match images {
             [] => return Err(Error::Unsupported("there is no image to push".to_owned())),
             [one] => (
@@ -147,21 +180,22 @@ impl Registry {
             ),
             several => ("application/vnd.oci.image.index.v1+json", index(several).1),
         };
-        let top_digest = digest_bytes(&top);
-        // A version is immutable: a tag naming something else is refused unless forced.
-        if let Some(existing) = self.head_manifest(target, &tag).await? {
-            if existing == top_digest {
-                return Ok(PushOutcome::Unchanged { digest: top_digest });
-            }
-            if !force {
-                return Err(Error::TagExists {
-                    reference: target.to_string(),
-                    existing: existing.to_string(),
-                    new: top_digest.to_string(),
-                });
-            }
-        }
-
+        // Each platform's manifest, when there are several.
+        let manifests = if images.len() > 1 {
+            images
+                .iter()
+                .map(|image| {
+                    let (_, bytes) = image.manifest();
+                    (
+                        digest_bytes(&bytes),
+                        "application/vnd.oci.image.manifest.v1+json".to_owned(),
+                        bytes,
+                    )
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
         // Every blob once: configs and layers.
         let mut seen = HashSet::new();
         let mut blobs = Vec::new();
@@ -201,6 +235,47 @@ impl Registry {
                 });
             }
         }
+        self.push_stored(
+            store,
+            target,
+            blobs,
+            manifests,
+            (top_type.to_owned(), top),
+            force,
+            report,
+        )
+        .await
+    }
+
+    /// The push itself: the tag checked, the blobs, each manifest by digest, the top one by
+    /// tag, and the tag confirmed.
+    #[allow(clippy::too_many_arguments)] // one push's parts, named where they are made
+    async fn push_stored(
+        &self,
+        store: &BlobStore,
+        target: &RegistryRef,
+        blobs: Vec<Blob>,
+        manifests: Vec<(Digest, String, Vec<u8>)>,
+        top: (String, Vec<u8>),
+        force: bool,
+        report: Report<'_>,
+    ) -> Result<PushOutcome, Error> {
+        let tag = target.tag.clone().unwrap_or_else(|| "latest".to_owned());
+        let (top_type, top) = top;
+        let top_digest = digest_bytes(&top);
+        // A version is immutable: a tag naming something else is refused unless forced.
+        if let Some(existing) = self.head_manifest(target, &tag).await? {
+            if existing == top_digest {
+                return Ok(PushOutcome::Unchanged { digest: top_digest });
+            }
+            if !force {
+                return Err(Error::TagExists {
+                    reference: target.to_string(),
+                    existing: existing.to_string(),
+                    new: top_digest.to_string(),
+                });
+            }
+        }
 
         let stats = Arc::new(Stats::default());
         let stop = Arc::new(AtomicBool::new(false));
@@ -226,25 +301,15 @@ impl Registry {
         }
 
         // Manifests last: each platform's by digest, then the top one by tag.
-        if images.len() > 1 {
-            for image in images {
-                let (_, bytes) = image.manifest();
-                let digest = digest_bytes(&bytes).to_string();
-                self.put_manifest(
-                    target,
-                    &digest,
-                    "application/vnd.oci.image.manifest.v1+json",
-                    bytes,
-                    report,
-                )
+        for (digest, media_type, bytes) in manifests {
+            self.put_manifest(target, digest.as_ref(), &media_type, bytes, report)
                 .await?;
-            }
         }
         report(&PushEvent::Manifest {
             reference: tag.clone(),
         })
         .map_err(|_| Error::Cancelled)?;
-        self.put_manifest(target, &tag, top_type, top, report)
+        self.put_manifest(target, &tag, &top_type, top, report)
             .await?;
         // The tag is confirmed by what the registry says it names.
         match self.head_manifest(target, &tag).await? {

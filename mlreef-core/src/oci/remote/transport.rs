@@ -373,7 +373,19 @@ impl Transport {
                 builder = builder.body(body()?);
             }
             let backoff = Duration::from_millis(250 * (1 << attempt.min(5)));
-            match builder.send().await {
+            let sent = builder.send().await;
+            // What was asked and answered, for `RUST_LOG=mlreef_core=debug`: never a header
+            // or a query (upload URLs can carry signatures), so never a credential.
+            log::debug!(
+                "{} {} -> {}",
+                request.method,
+                url.split('?').next().unwrap_or_default(),
+                match &sent {
+                    Ok(response) => response.status().to_string(),
+                    Err(error) => format!("no answer: {}", connection(registry, error)),
+                }
+            );
+            match sent {
                 Err(error) => {
                     if attempt >= retries {
                         return Err(connection(registry, &error));
