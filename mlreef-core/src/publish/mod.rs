@@ -1,12 +1,15 @@
-//! The whole flow: a repository in, a module's image out.
+//! The whole flow: a repository in, a module's image out, and into a registry.
 //!
-//! [`build`] discovers the module, reads its base image for each platform, installs its
+//! [`build`] discovers the module (merged with what `mlreef.yml` records, as `mlreef init`
+//! would record it), reads its base image for each platform, installs its
 //! dependencies for that platform and Python (a layer cached by the lock, so an unchanged
 //! requirements file costs nothing), makes the code layer (once, shared by every platform),
 //! gives the image its entry point, environment and labels, and writes it to a local sink (an
 //! OCI layout or a docker-archive). Every time in the image is one fixed time
 //! (`SOURCE_DATE_EPOCH`, else the commit's, else 0), so the same inputs give the same digest.
 //! Each step reports to a [`Progress`], which may cancel; a cancelled build writes nothing.
+//! [`publish`] does the same and pushes the image to a registry (or writes it locally); [`push`]
+//! sends an image an OCI layout holds, byte for byte.
 //!
 //! ```no_run
 //! use mlreef_core::publish::{BuildOptions, build};
@@ -52,8 +55,9 @@ pub struct BuildOptions {
     pub base: Option<ImageRef>,
     /// A base for one platform, taking precedence over `base` for it.
     pub platform_bases: Vec<(Platform, ImageRef)>,
-    /// Where the image goes: `oci:DIR[:TAG]` or `docker-archive:FILE[:NAME]` (`None`: the OCI
-    /// layout `.mlreef/images` in the repository, tagged `<branch>-<version>`).
+    /// Where the image goes: `oci:DIR[:TAG]` or `docker-archive:FILE[:NAME]`, and for
+    /// [`publish`] also `docker://HOST/REPO:TAG` (`None`: the OCI layout `.mlreef/images` in the
+    /// repository, tagged `<branch>-<version>`).
     pub output: Option<ImageRef>,
     /// The platforms (empty: `linux/amd64`). Several give an image index.
     pub platforms: Vec<Platform>,
