@@ -86,7 +86,8 @@ typedef uint32_t mlreef_result;
 #endif // __cplusplus
 
 /*
- An error: code, message and, when known, line and column (0 when not).
+ An error: code, message and, when known, line and column (0 when not) and the HTTP status
+ a registry answered (0 when none).
  */
 typedef struct mlreef_error mlreef_error;
 
@@ -141,6 +142,15 @@ mlreef_result mlreef_error_code(const struct mlreef_error *error);
  `error` must be NULL or a live error from this library.
  */
 const char *mlreef_error_message(const struct mlreef_error *error);
+
+/*
+ The HTTP status a registry answered (`401`, `404`, ...) for `MLREEF_ERROR_REGISTRY`, 0 when
+ there is none (the connection failed, or the error is not a registry's).
+
+ # Safety
+ `error` must be NULL or a live error from this library.
+ */
+uint16_t mlreef_error_http_status(const struct mlreef_error *error);
 
 /*
  The 1-based line the error is at, 0 when it has none.
@@ -399,6 +409,62 @@ mlreef_result mlreef_push(const char *source,
                           void *user_data,
                           char **out,
                           struct mlreef_error **out_error);
+
+/*
+ Copies the image `source` (`[docker://]HOST/REPO:TAG` or `HOST/REPO@DIGEST`) from its
+ registry into the OCI layout `output` (`oci:DIR[:TAG]`) byte for byte, every blob checked
+ against its digest, as `mlreef pull` does; with `"platform"`, only that platform's image of
+ a multi-platform one. `progress` hears stage `fetch` in bytes and may cancel: the layout
+ then does not name the image. `*out` gets `{"reference", "source", "digest", "media_type",
+ "platforms", "blobs", "fetched", "bytes"}`. A registry's refusal is `MLREEF_ERROR_REGISTRY`
+ (see `mlreef_error_http_status`); a blob that does not match its digest,
+ `MLREEF_ERROR_DIGEST_MISMATCH`.
+
+ # Safety
+ As `mlreef_push`, for `source` and `output`.
+ */
+mlreef_result mlreef_pull(const char *source,
+                          size_t source_len,
+                          const char *output,
+                          size_t output_len,
+                          const char *options_json,
+                          size_t options_len,
+                          mlreef_progress_fn progress,
+                          void *user_data,
+                          char **out,
+                          struct mlreef_error **out_error);
+
+/*
+ The module a published image describes, read from its labels without fetching a layer:
+ `reference` is `docker://HOST/REPO:TAG` (or `HOST/REPO:TAG`) or `oci:DIR[:TAG]`. `*out` gets
+ `{"reference", "digest", "module": {...}}`. An image that is not a module's is
+ `MLREEF_ERROR_IMAGE`.
+
+ # Safety
+ As `mlreef_params_extract`, for `reference` as for `source`.
+ */
+mlreef_result mlreef_image_inspect(const char *reference,
+                                   size_t reference_len,
+                                   const char *options_json,
+                                   size_t options_len,
+                                   char **out,
+                                   struct mlreef_error **out_error);
+
+/*
+ The published versions of a module: each tag of `repository` (`[docker://]HOST/REPO`) with
+ its digest and module, as `mlreef list --json` prints them: `{"repository", "tags":
+ [{"tag", "digest", "module": {"name", "slug", "kind", "version", "description",
+ "parameters"} | null, "error"?}]}`.
+
+ # Safety
+ As `mlreef_image_inspect`, for `repository` as for `reference`.
+ */
+mlreef_result mlreef_registry_list(const char *repository,
+                                   size_t repository_len,
+                                   const char *options_json,
+                                   size_t options_len,
+                                   char **out,
+                                   struct mlreef_error **out_error);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -8,6 +8,7 @@ mod module;
 mod params;
 mod progress;
 mod publish;
+mod registry;
 mod requirements;
 mod table;
 
@@ -27,6 +28,8 @@ Example:
   mlreef run-args --set epochs=20 --shell  # the command line for chosen values
   mlreef build --base rootfs:/srv/bookworm # its image, in .mlreef/images
   mlreef publish --push HOST/TEAM/MODULE:1 # built and pushed to a registry
+  mlreef list HOST/TEAM/MODULE             # its published versions
+  mlreef inspect docker://HOST/TEAM/MODULE:1  # a published module's description
 
 Run `mlreef help <COMMAND>` for a command's options and more examples.")]
 struct Cli {
@@ -45,6 +48,8 @@ enum Command {
     Build(build::Args),
     Publish(publish::Args),
     Push(publish::PushArgs),
+    Pull(registry::PullArgs),
+    List(registry::ListArgs),
 }
 
 fn main() -> ExitCode {
@@ -60,6 +65,8 @@ fn main() -> ExitCode {
         Command::Build(args) => build::run(&args),
         Command::Publish(args) => publish::run(&args),
         Command::Push(args) => publish::run_push(&args),
+        Command::Pull(args) => registry::run_pull(&args),
+        Command::List(args) => registry::run_list(&args),
     }
 }
 

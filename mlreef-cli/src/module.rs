@@ -18,25 +18,34 @@ use mlreef_core::pipeline::{self, Assignment, InitOptions, InitOutcome, InitStat
 /// argparse parser, else the only script in the repository that does. The requirements file
 /// is the one given, else requirements.txt or environment.yml at the root, else
 /// requirements.txt beside the entry point.
+// The doc comments are the --help text, where backticks would show.
+#[allow(clippy::doc_markdown)]
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
 Examples:
   mlreef inspect
   mlreef inspect path/to/repo --json
   mlreef inspect --entry-point src/train.py --requirements requirements/base.txt
+  mlreef inspect docker://registry.example.com/team/classifier:main-3 --json
 
 Diagnostics (of the extraction, the requirements and the module conventions) go to stderr as
 `FILE:LINE:COL: severity[code]: message`. Exit status: 0 when the module was described, 1 when
 the repository does not make a module or an error-severity problem was found, 2 on a usage
 error.")]
 pub struct InspectArgs {
-    /// The repository [default: the current folder]
-    #[arg(value_name = "REPO", default_value = ".")]
+    /// The repository [default: the current folder], or a published module's image:
+    /// docker://HOST/REPO:TAG or oci:DIR[:TAG] (its description is read from its labels)
+    #[arg(value_name = "REPO|IMAGE", default_value = ".")]
     repo: PathBuf,
 
     /// Print the module description as JSON on stdout
     #[arg(long)]
     json: bool,
+
+    /// For an image: a registry reached over plain HTTP besides localhost and 127.0.0.0/8
+    /// (repeatable)
+    #[arg(long, value_name = "HOST[:PORT]")]
+    insecure: Vec<String>,
 
     /// The entry point, relative to the repository
     #[arg(long, value_name = "SCRIPT")]
@@ -74,6 +83,13 @@ pub fn run_schema(_: &SchemaArgs) -> ExitCode {
 }
 
 pub fn run_inspect(args: &InspectArgs) -> ExitCode {
+    if let Some(image) = args
+        .repo
+        .to_str()
+        .filter(|text| text.starts_with("docker://") || text.starts_with("oci:"))
+    {
+        return crate::registry::run_inspect_image(image, &args.insecure, args.json);
+    }
     let options = DiscoverOptions {
         entry_point: args.entry_point.clone(),
         requirements: args.requirements.clone(),
@@ -90,7 +106,7 @@ pub fn run_inspect(args: &InspectArgs) -> ExitCode {
     let output = if args.json {
         format!("{}\n", module.to_json())
     } else {
-        summary(module)
+        summary(module, &[])
     };
     if let Err(code) = crate::print(&output) {
         return code;
@@ -106,8 +122,10 @@ pub fn run_inspect(args: &InspectArgs) -> ExitCode {
     }
 }
 
-fn summary(module: &Module) -> String {
-    let mut rows = vec![
+/// The module as aligned `key: value` lines, after `first` (an image's reference and digest).
+pub(crate) fn summary(module: &Module, first: &[(&str, String)]) -> String {
+    let mut rows: Vec<(&str, String)> = first.to_vec();
+    rows.extend([
         ("name", module.name.clone()),
         ("slug", module.slug.clone()),
         ("kind", module.kind.to_string()),
@@ -133,9 +151,9 @@ fn summary(module: &Module) -> String {
                 module.base_environment.title, module.base_environment.image
             ),
         ),
-    ];
+    ]);
     if let Some(description) = &module.description {
-        rows.insert(2, ("description", description.clone()));
+        rows.insert(first.len() + 2, ("description", description.clone()));
     }
     let width = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0) + 2;
     let mut text = String::new();

@@ -10,7 +10,7 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use mlreef_core::progress::{Cancelled, Event, Progress};
 
 /// Stages whose `done` and `total` count bytes.
-const BYTE_STAGES: [&str; 4] = ["layer", "copy", "write", "upload"];
+const BYTE_STAGES: [&str; 5] = ["layer", "copy", "write", "upload", "fetch"];
 
 pub struct Reporter {
     mode: Mode,

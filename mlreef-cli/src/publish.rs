@@ -119,7 +119,7 @@ pub struct PushArgs {
 }
 
 /// `[docker://]HOST/REPO:TAG` as a registry reference.
-fn registry_reference(text: &str) -> Result<RegistryRef, ExitCode> {
+pub(crate) fn registry_reference(text: &str) -> Result<RegistryRef, ExitCode> {
     match reference(text)? {
         ImageRef::Registry(r) => Ok(r),
         other => {

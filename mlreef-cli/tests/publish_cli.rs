@@ -295,3 +295,92 @@ fn push_sends_a_layout_as_it_is_stored() {
         text(&not_a_registry.stderr)
     );
 }
+
+#[test]
+fn list_inspect_and_pull_read_back_what_was_published() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = repo(dir.path());
+    let TestRegistry {
+        address,
+        credentials,
+    } = auth_registry();
+    let (user, password) = credentials.unwrap();
+    let encoded = basic(&user, &password);
+    let name = unique("team/catalogue");
+    let reader = dir.path().join("reader");
+    let env = [
+        ("RUST_LOG", "trace"),
+        ("MLREEF_REGISTRY_USER", user.as_str()),
+        ("MLREEF_REGISTRY_PASSWORD", password.as_str()),
+        ("MLREEF_CACHE", path_str(&reader)),
+    ];
+    let published = json(&publish(
+        &repo,
+        &format!("{address}/{name}:1"),
+        &["--json"],
+        &env,
+    ));
+
+    let listed = mlreef_with_env(&["list", &format!("{address}/{name}"), "--json"], &env);
+    assert_no_secret(&listed, &[&password, &encoded]);
+    let listed = json(&listed);
+    assert_eq!(listed["repository"], format!("docker://{address}/{name}"));
+    assert_eq!(
+        listed["tags"],
+        serde_json::json!([{
+            "tag": "1",
+            "digest": published["digest"],
+            "module": {
+                "name": "classifier",
+                "slug": "classifier",
+                "kind": published["module"]["kind"],
+                "version": "1",
+                "description": null,
+                "parameters": 1,
+            },
+        }])
+    );
+    let table = mlreef_with_env(&["list", &format!("docker://{address}/{name}")], &env);
+    assert!(table.status.success(), "{}", text(&table.stderr));
+    let short = &published["digest"].as_str().unwrap()[..19];
+    assert!(
+        text(&table.stdout)
+            .lines()
+            .nth(1)
+            .is_some_and(|l| l.starts_with("1 ") && l.contains("classifier") && l.ends_with(short)),
+        "{}",
+        text(&table.stdout)
+    );
+
+    // The module a registry reference describes is the one published, byte for byte as JSON.
+    let image = format!("docker://{address}/{name}:1");
+    let inspected = json(&mlreef_with_env(&["inspect", &image, "--json"], &env));
+    assert_eq!(inspected, published["module"]);
+    let missing = mlreef_with_env(&["inspect", &format!("docker://{address}/{name}:2")], &env);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(
+        text(&missing.stderr).contains("has no image `2`"),
+        "{}",
+        text(&missing.stderr)
+    );
+
+    // Pulled, the layout has the registry's digest, and inspects the same.
+    let layout = format!("oci:{}:pulled", path_str(&dir.path().join("layout")));
+    let pulled = mlreef_with_env(&["pull", &image, "--output", &layout, "--json"], &env);
+    assert_no_secret(&pulled, &[&password, &encoded]);
+    let pulled = json(&pulled);
+    assert_eq!(pulled["digest"], published["digest"]);
+    assert_eq!(pulled["source"], image);
+    assert_eq!(pulled["platforms"], serde_json::json!(["linux/amd64"]));
+    assert_eq!(
+        json(&mlreef_with_env(&["inspect", &layout, "--json"], &env)),
+        published["module"]
+    );
+    let raw = skopeo(&["inspect", "--raw", &layout]);
+    assert_eq!(
+        mlreef_core::oci::digest_bytes(raw.as_bytes()).to_string(),
+        published["digest"].as_str().unwrap()
+    );
+    let not_a_layout = mlreef_with_env(&["pull", &image, "--output", "docker-archive:x.tar"], &env);
+    assert_eq!(not_a_layout.status.code(), Some(2));
+}

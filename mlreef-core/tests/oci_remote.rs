@@ -12,6 +12,7 @@ use mlreef_core::oci::{
     Registry, RegistryOptions, RegistryRef, canonical_json, digest_bytes, index,
 };
 use mlreef_core::platform::Platform;
+use mlreef_core::progress::{Cancelled, Event, Silent};
 use mlreef_testing::{TestRegistry, auth_registry, path_str, registry, skopeo};
 
 /// A gzip layer holding one file, stored; its `Layer`.
@@ -101,6 +102,20 @@ fn push(registry: &TestRegistry, dir: &Path, tag: &str, name: &str, all: bool) {
     let _ = skopeo(&args);
 }
 
+/// Puts `images` in the registry as `name` with skopeo (through a layout in `work`): an index
+/// when there are several.
+fn skopeo_push(
+    registry: &TestRegistry,
+    work: &Path,
+    store: &BlobStore,
+    images: &[Image],
+    name: &str,
+) {
+    let dir = work.join("layout");
+    layout(&dir, store, images, "pushed");
+    push(registry, &dir, "pushed", name, images.len() > 1);
+}
+
 fn reference(registry: &TestRegistry, name: &str) -> RegistryRef {
     match format!("docker://{}/{name}", registry.address)
         .parse()
@@ -116,19 +131,13 @@ fn a_base_is_pulled_with_its_digests_and_its_layers_fetched_when_needed() {
     let work = tempfile::tempdir().unwrap();
     let store = BlobStore::open(work.path().join("store")).unwrap();
     let built = image(&store, "linux/amd64", "hello from the base\n");
-    layout(
-        &work.path().join("layout"),
+    let registry = registry();
+    skopeo_push(
+        &registry,
+        work.path(),
         &store,
         std::slice::from_ref(&built),
-        "base",
-    );
-    let registry = registry();
-    push(
-        &registry,
-        &work.path().join("layout"),
-        "base",
         "tests/pull-base:1",
-        false,
     );
 
     let fresh = BlobStore::open(work.path().join("fresh")).unwrap();
@@ -176,19 +185,13 @@ fn the_platform_is_picked_from_an_index() {
     let store = BlobStore::open(work.path().join("store")).unwrap();
     let amd64 = image(&store, "linux/amd64", "x86_64\n");
     let arm64 = image(&store, "linux/arm64", "aarch64\n");
-    layout(
-        &work.path().join("layout"),
+    let registry = registry();
+    skopeo_push(
+        &registry,
+        work.path(),
         &store,
         &[amd64.clone(), arm64.clone()],
-        "multi",
-    );
-    let registry = registry();
-    push(
-        &registry,
-        &work.path().join("layout"),
-        "multi",
         "tests/multi:1",
-        true,
     );
     let client = Registry::new(&RegistryOptions::default()).unwrap();
     let r = reference(&registry, "tests/multi:1");
@@ -200,7 +203,8 @@ fn the_platform_is_picked_from_an_index() {
     }
     let missing = client.pull_image(&r, &"linux/s390x".parse().unwrap(), &store);
     assert!(
-        matches!(&missing, Err(Error::Unsupported(m)) if m.contains("linux/s390x")),
+        matches!(&missing, Err(Error::NoPlatform { wanted, available, .. })
+            if wanted == "linux/s390x" && available.len() == 2),
         "{missing:?}"
     );
 }
@@ -210,19 +214,13 @@ fn credentials_open_a_registry_with_basic_auth_and_never_show() {
     let work = tempfile::tempdir().unwrap();
     let store = BlobStore::open(work.path().join("store")).unwrap();
     let built = image(&store, "linux/amd64", "private\n");
-    layout(
-        &work.path().join("layout"),
+    let registry = auth_registry();
+    skopeo_push(
+        &registry,
+        work.path(),
         &store,
         std::slice::from_ref(&built),
-        "private",
-    );
-    let registry = auth_registry();
-    push(
-        &registry,
-        &work.path().join("layout"),
-        "private",
         "tests/private:1",
-        false,
     );
     let r = reference(&registry, "tests/private:1");
     let platform = Platform::linux_amd64();
@@ -337,5 +335,181 @@ fn a_blob_that_does_not_match_its_digest_is_refused() {
     assert_eq!(
         std::fs::read_dir(work.path().join("tmp")).unwrap().count(),
         0
+    );
+}
+
+/// The digest of what `oci:DIR:TAG` names, as skopeo reads it (the sha256 of its raw manifest).
+fn skopeo_layout_digest(dir: &Path, tag: &str) -> String {
+    let raw = skopeo(&["inspect", "--raw", &format!("oci:{}:{tag}", path_str(dir))]);
+    digest_bytes(raw.as_bytes()).to_string()
+}
+
+/// The digest the registry gives `name`, as skopeo reads it.
+fn skopeo_registry_digest(registry: &TestRegistry, name: &str) -> String {
+    let raw = skopeo(&[
+        "inspect",
+        "--raw",
+        "--tls-verify=false",
+        &format!("docker://{}/{name}", registry.address),
+    ]);
+    digest_bytes(raw.as_bytes()).to_string()
+}
+
+#[test]
+fn a_pull_copies_an_index_byte_for_byte_and_a_platform_alone_when_asked() {
+    let work = tempfile::tempdir().unwrap();
+    let store = BlobStore::open(work.path().join("store")).unwrap();
+    let amd64 = image(&store, "linux/amd64", "pulled on x86_64\n");
+    let arm64 = image(&store, "linux/arm64", "pulled on aarch64\n");
+    let registry = registry();
+    skopeo_push(
+        &registry,
+        work.path(),
+        &store,
+        &[amd64.clone(), arm64.clone()],
+        "tests/pull-multi:1",
+    );
+    let r = reference(&registry, "tests/pull-multi:1");
+    let served = skopeo_registry_digest(&registry, "tests/pull-multi:1");
+
+    let client = Registry::new(&RegistryOptions::default()).unwrap();
+    let cache = BlobStore::open(work.path().join("cache")).unwrap();
+    let out = work.path().join("pulled");
+    let events = std::sync::Mutex::new(Vec::new());
+    let progress = |e: &Event<'_>| {
+        events
+            .lock()
+            .unwrap()
+            .push((e.stage.to_owned(), e.done, e.total));
+        Ok(())
+    };
+    let whole = client
+        .pull_layout(&r, None, &cache, &out, Some("all"), &progress)
+        .unwrap();
+    assert_eq!(whole.digest.to_string(), served);
+    assert_eq!(whole.platforms, ["linux/amd64", "linux/arm64"]);
+    // Two configs and two layers, all fetched.
+    assert_eq!((whole.blobs, whole.fetched), (4, 4));
+    assert_eq!(skopeo_layout_digest(&out, "all"), served);
+    let last = events.lock().unwrap().last().cloned().unwrap();
+    assert_eq!(last, ("fetch".to_owned(), whole.bytes, Some(whole.bytes)));
+    // Every blob of the layout is the bytes its digest names, as skopeo copies them to a
+    // registry: the copy back has the registry's digest.
+    let _ = skopeo(&[
+        "copy",
+        "--all",
+        "--dest-tls-verify=false",
+        &format!("oci:{}:all", path_str(&out)),
+        &format!("docker://{}/tests/pull-multi:copied", registry.address),
+    ]);
+    assert_eq!(
+        skopeo_registry_digest(&registry, "tests/pull-multi:copied"),
+        served
+    );
+
+    // One platform: the layout names that platform's manifest; the blobs are in the cache now.
+    let arm = client
+        .pull_layout(
+            &r,
+            Some(&"linux/arm64".parse().unwrap()),
+            &cache,
+            &out,
+            Some("arm64"),
+            &Silent,
+        )
+        .unwrap();
+    assert_eq!(arm.digest, arm64.digest());
+    assert_eq!((arm.blobs, arm.fetched, arm.bytes), (2, 0, 0));
+    assert_eq!(
+        skopeo_layout_digest(&out, "arm64"),
+        arm64.digest().to_string()
+    );
+    // Both tags are in the one layout, which reads back as a base.
+    let read = mlreef_core::oci::read_layout(
+        &cache,
+        &out,
+        Some("arm64"),
+        &"linux/arm64".parse().unwrap(),
+        &Silent,
+    )
+    .unwrap();
+    assert_eq!(read.digest(), arm64.digest());
+    assert_eq!(skopeo_layout_digest(&out, "all"), served);
+
+    let missing = client.pull_layout(
+        &r,
+        Some(&"linux/s390x".parse().unwrap()),
+        &cache,
+        &out,
+        Some("s390x"),
+        &Silent,
+    );
+    assert!(
+        matches!(missing, Err(Error::NoPlatform { .. })),
+        "{missing:?}"
+    );
+}
+
+#[test]
+fn a_pull_that_fails_or_is_cancelled_tags_nothing() {
+    let work = tempfile::tempdir().unwrap();
+    let store = BlobStore::open(work.path().join("store")).unwrap();
+    let built = image(&store, "linux/amd64", "never tagged\n");
+    let registry = registry();
+    skopeo_push(
+        &registry,
+        work.path(),
+        &store,
+        std::slice::from_ref(&built),
+        "tests/pull-cancel:1",
+    );
+    let client = Registry::new(&RegistryOptions::default()).unwrap();
+    let cache = BlobStore::open(work.path().join("cache")).unwrap();
+    let out = work.path().join("pulled");
+    let stop = |e: &Event<'_>| {
+        if e.stage == "fetch" && e.done > 0 {
+            Err(Cancelled)
+        } else {
+            Ok(())
+        }
+    };
+    let cancelled = client.pull_layout(
+        &reference(&registry, "tests/pull-cancel:1"),
+        None,
+        &cache,
+        &out,
+        Some("one"),
+        &stop,
+    );
+    assert!(matches!(cancelled, Err(Error::Cancelled)), "{cancelled:?}");
+    assert!(!out.join("index.json").exists());
+
+    // A registry whose config is not what its digest says: an error, and no tag.
+    let address = lying_registry();
+    let liar = match format!("docker://{address}/tests/liar:1").parse().unwrap() {
+        ImageRef::Registry(r) => r,
+        other => panic!("{other:?}"),
+    };
+    let error = client
+        .pull_layout(&liar, None, &cache, &out, Some("liar"), &Silent)
+        .unwrap_err();
+    assert!(matches!(error, Error::DigestMismatch { .. }), "{error:?}");
+    assert!(!out.join("index.json").exists());
+
+    // The next pull completes.
+    let pulled = client
+        .pull_layout(
+            &reference(&registry, "tests/pull-cancel:1"),
+            None,
+            &cache,
+            &out,
+            Some("one"),
+            &Silent,
+        )
+        .unwrap();
+    assert_eq!(pulled.digest, built.digest());
+    assert_eq!(
+        skopeo_layout_digest(&out, "one"),
+        built.digest().to_string()
     );
 }

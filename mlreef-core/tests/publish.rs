@@ -13,7 +13,10 @@ use std::sync::Mutex;
 use mlreef_core::oci::{self, BlobStore, Credentials, ImageRef, Registry, RegistryOptions};
 use mlreef_core::platform::Platform;
 use mlreef_core::progress::{Cancelled, Event, Silent};
-use mlreef_core::publish::{BuildOptions, BuildResult, PublishOptions, publish, publish_with};
+use mlreef_core::publish::{
+    BuildOptions, BuildResult, PublishOptions, ReadOptions, inspect_image, list_modules, publish,
+    publish_with, pull,
+};
 use mlreef_core::{Error, error_chain};
 use mlreef_testing::{TestRegistry, auth_registry, path_str, registry, skopeo};
 use oci_common::verify_layout;
@@ -356,5 +359,135 @@ fn a_publish_stopped_before_its_tag_leaves_none_and_two_platforms_make_an_index(
     assert_eq!(
         copied_back(&registry, &reference, dir.path()),
         result.digest
+    );
+}
+
+/// The read options of a registry (its credentials) and a cache.
+fn read_options(registry: &TestRegistry, cache: &Path) -> ReadOptions {
+    let built = options(registry, "unused:1", cache).build;
+    ReadOptions {
+        registry: built.registry,
+        platform: None,
+        cache: Some(cache.to_owned()),
+    }
+}
+
+#[test]
+fn the_registry_is_a_catalogue_of_the_modules_published_there() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = repo(dir.path());
+    let registry = auth_registry();
+    let name = unique("team/catalogue");
+    let cache = dir.path().join("cache");
+    let first = publish(&repo, &options(&registry, &format!("{name}:1"), &cache));
+    let first = published(&first).clone();
+    fs::write(repo.join("train.py"), format!("{TRAIN}# version two\n")).unwrap();
+    let mut second = options(&registry, &format!("{name}:2"), &cache);
+    second.build.source_date_epoch = Some(1);
+    let second = publish(&repo, &second);
+    let second = published(&second).clone();
+
+    // An image that is not a module's, in the same repository.
+    let store = BlobStore::open(&cache).unwrap();
+    let plain = oci::Image::scratch(&Platform::linux_amd64()).created_at("1970-01-01T00:00:00Z");
+    let target: ImageRef = format!("docker://{}/{name}:plain", registry.address)
+        .parse()
+        .unwrap();
+    let ImageRef::Registry(target) = target else {
+        unreachable!()
+    };
+    let client = Registry::new(&read_options(&registry, &cache).registry).unwrap();
+    client
+        .push(&[plain], &store, &target, false, &|_| Ok(()))
+        .unwrap();
+
+    let read = read_options(&registry, dir.path().join("fresh").as_path());
+    let repository = match format!("{}/{name}", registry.address).parse().unwrap() {
+        ImageRef::Registry(r) => r,
+        other => panic!("{other:?}"),
+    };
+    let list = list_modules(&repository, &read).unwrap();
+    assert_eq!(
+        list.repository,
+        format!("docker://{}/{name}", registry.address)
+    );
+    let tags: Vec<(&str, Option<&str>, Option<&str>)> = list
+        .tags
+        .iter()
+        .map(|t| {
+            (
+                t.tag.as_str(),
+                t.digest.as_deref(),
+                t.module.as_ref().map(|m| m.version.as_str()),
+            )
+        })
+        .collect();
+    assert_eq!(
+        tags,
+        [
+            ("1", Some(first.digest.as_str()), Some("1")),
+            ("2", Some(second.digest.as_str()), Some("1")),
+            (
+                "plain",
+                registry_digest(&registry, &format!("{name}:plain")).as_deref(),
+                None
+            ),
+        ]
+    );
+    let summary = list.tags[0].module.as_ref().unwrap();
+    assert_eq!(
+        (summary.name.as_str(), summary.kind, summary.parameters),
+        ("classifier", first.module.kind, 1)
+    );
+    assert!(list.tags.iter().all(|t| t.error.is_none()), "{list:?}");
+
+    // Inspecting a tag gives the module as published; a plain image is a clear error.
+    let reference: ImageRef = format!("docker://{}/{name}:2", registry.address)
+        .parse()
+        .unwrap();
+    let inspected = inspect_image(&reference, &read).unwrap();
+    assert_eq!(inspected.module, second.module);
+    assert_eq!(inspected.digest, second.digest);
+    let plain: ImageRef = format!("docker://{}/{name}:plain", registry.address)
+        .parse()
+        .unwrap();
+    let error = inspect_image(&plain, &read).unwrap_err();
+    assert!(
+        error_chain(&error).contains("not an mlreef module"),
+        "{}",
+        error_chain(&error)
+    );
+
+    // Pulled into a layout, the image has the registry's digest and reads the same.
+    let layout: ImageRef = format!("oci:{}:pulled", path_str(&dir.path().join("layout")))
+        .parse()
+        .unwrap();
+    let ImageRef::Registry(source) = reference else {
+        unreachable!()
+    };
+    let pulled = pull(&source, &layout, &read, &Silent).unwrap();
+    assert_eq!(pulled.digest, second.digest);
+    assert_eq!(
+        verify_layout(&dir.path().join("layout"), "pulled").0,
+        second.digest
+    );
+    assert_eq!(inspect_image(&layout, &read).unwrap().module, second.module);
+
+    // Without the password the registry refuses, and says so.
+    let anonymous = ReadOptions {
+        cache: Some(dir.path().join("anonymous")),
+        ..ReadOptions::default()
+    };
+    let refused = list_modules(&repository, &anonymous).unwrap_err();
+    assert!(
+        matches!(
+            refused,
+            Error::Image(oci::Error::Registry {
+                status: Some(401),
+                ..
+            })
+        ),
+        "{}",
+        error_chain(&refused)
     );
 }

@@ -23,7 +23,7 @@ use mlreef_core::module::{DiscoverOptions, Module};
 use mlreef_core::oci::{self, Credentials, ImageRef};
 use mlreef_core::platform::Platform;
 use mlreef_core::progress::{Cancelled, Event, Progress};
-use mlreef_core::publish::{self, BuildOptions, PublishOptions};
+use mlreef_core::publish::{self, BuildOptions, PublishOptions, ReadOptions};
 use mlreef_core::{argparse, deps, module, pipeline, requirements};
 use serde_json::Value;
 
@@ -83,12 +83,14 @@ use mlreef_result::{
     MLREEF_ERROR_REQUIREMENTS, MLREEF_ERROR_SYNTAX, MLREEF_ERROR_TAG_EXISTS, MLREEF_OK,
 };
 
-/// An error: code, message and, when known, line and column (0 when not).
+/// An error: code, message and, when known, line and column (0 when not) and the HTTP status
+/// a registry answered (0 when none).
 pub struct mlreef_error {
     code: mlreef_result,
     message: CString,
     line: u64,
     column: u64,
+    http_status: u16,
 }
 
 impl mlreef_error {
@@ -99,6 +101,7 @@ impl mlreef_error {
             message: CString::new(message).unwrap_or_default(),
             line: 0,
             column: 0,
+            http_status: 0,
         }
     }
 
@@ -205,7 +208,11 @@ fn from_image(error: &oci::Error) -> mlreef_error {
         oci::Error::Io { path, source } => return io_error("cannot read or write", path, source),
         oci::Error::Cancelled => MLREEF_ERROR_CANCELLED,
         oci::Error::DigestMismatch { .. } => MLREEF_ERROR_DIGEST_MISMATCH,
-        oci::Error::Registry { .. } => MLREEF_ERROR_REGISTRY,
+        oci::Error::Registry { status, .. } => {
+            let mut registry = mlreef_error::new(MLREEF_ERROR_REGISTRY, error.to_string());
+            registry.http_status = status.unwrap_or(0);
+            return registry;
+        }
         oci::Error::TagExists { .. } => MLREEF_ERROR_TAG_EXISTS,
         _ => MLREEF_ERROR_IMAGE,
     };
@@ -459,6 +466,18 @@ pub unsafe extern "C" fn mlreef_error_message(error: *const mlreef_error) -> *co
     // SAFETY: the caller's promise, passed on.
     let error = unsafe { error_ref(error) };
     error.map_or(c"".as_ptr(), |e| e.message.as_ptr())
+}
+
+/// The HTTP status a registry answered (`401`, `404`, ...) for `MLREEF_ERROR_REGISTRY`, 0 when
+/// there is none (the connection failed, or the error is not a registry's).
+///
+/// # Safety
+/// `error` must be NULL or a live error from this library.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mlreef_error_http_status(error: *const mlreef_error) -> u16 {
+    // SAFETY: the caller's promise, passed on.
+    let error = unsafe { error_ref(error) };
+    error.map_or(0, |e| e.http_status)
 }
 
 /// The 1-based line the error is at, 0 when it has none.
@@ -1278,13 +1297,8 @@ pub unsafe extern "C" fn mlreef_push(
         let target = unsafe { text(target, target_len, "target") }?;
         // SAFETY: likewise for `options_json`.
         let json: PushJson = unsafe { options_arg(options_json, options_len) }?;
-        let bad = |name: &str, why: &dyn std::fmt::Display| {
-            mlreef_error::new(MLREEF_ERROR_IMAGE, format!("`{name}`: {why}"))
-        };
-        let source: ImageRef = source.parse().map_err(|e| bad("source", &e))?;
-        let ImageRef::Registry(target) = target.parse().map_err(|e| bad("target", &e))? else {
-            return Err(bad("target", &"it is not a registry reference"));
-        };
+        let source = image_reference(source, "source")?;
+        let target = registry_reference(target, "target")?;
         let mut options = oci::RegistryOptions {
             insecure: json.insecure,
             ..oci::RegistryOptions::default()
@@ -1313,6 +1327,173 @@ pub unsafe extern "C" fn mlreef_push(
         })
         .map_err(|e| from_error(&e))?;
         Ok(to_json(&pushed))
+    };
+    // SAFETY: the caller promises `out` and `out_error` are NULL or writable.
+    unsafe { call(out, out_error, run) }
+}
+
+/// Options of `mlreef_pull`, `mlreef_image_inspect` and `mlreef_registry_list`, as JSON (all
+/// optional): `{"platform": "linux/arm64", "username": ..., "password": ..., "insecure":
+/// ["host:port"], "cache": DIR}`.
+#[derive(serde::Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+struct ReadJson {
+    platform: Option<String>,
+    username: Option<String>,
+    password: Option<String>,
+    insecure: Vec<String>,
+    cache: Option<PathBuf>,
+}
+
+impl ReadJson {
+    /// The options, with the credentials for `registry`.
+    fn into_options(self, registry: &str) -> Result<ReadOptions, mlreef_error> {
+        let mut options = ReadOptions {
+            platform: self
+                .platform
+                .as_deref()
+                .map(|p| p.parse().map_err(|e| option_error("platform", e)))
+                .transpose()?,
+            cache: self.cache,
+            ..ReadOptions::default()
+        };
+        options.registry.insecure = self.insecure;
+        match (self.username, self.password) {
+            (Some(username), Some(password)) => options
+                .registry
+                .credentials
+                .push((registry.to_owned(), Credentials { username, password })),
+            (None, None) => {}
+            _ => {
+                return Err(option_error(
+                    "username",
+                    "`username` and `password` go together",
+                ));
+            }
+        }
+        Ok(options)
+    }
+}
+
+/// `text` as an image reference; `what` names the argument in the error.
+fn image_reference(text: &str, what: &str) -> Result<ImageRef, mlreef_error> {
+    text.parse()
+        .map_err(|e| mlreef_error::new(MLREEF_ERROR_IMAGE, format!("`{what}`: {e}")))
+}
+
+/// `text` as a registry reference (`[docker://]HOST/REPO[:TAG]`).
+fn registry_reference(text: &str, what: &str) -> Result<oci::RegistryRef, mlreef_error> {
+    match image_reference(text, what)? {
+        ImageRef::Registry(r) => Ok(r),
+        other => Err(mlreef_error::new(
+            MLREEF_ERROR_IMAGE,
+            format!("`{what}`: `{other}` is not a registry reference"),
+        )),
+    }
+}
+
+/// Copies the image `source` (`[docker://]HOST/REPO:TAG` or `HOST/REPO@DIGEST`) from its
+/// registry into the OCI layout `output` (`oci:DIR[:TAG]`) byte for byte, every blob checked
+/// against its digest, as `mlreef pull` does; with `"platform"`, only that platform's image of
+/// a multi-platform one. `progress` hears stage `fetch` in bytes and may cancel: the layout
+/// then does not name the image. `*out` gets `{"reference", "source", "digest", "media_type",
+/// "platforms", "blobs", "fetched", "bytes"}`. A registry's refusal is `MLREEF_ERROR_REGISTRY`
+/// (see `mlreef_error_http_status`); a blob that does not match its digest,
+/// `MLREEF_ERROR_DIGEST_MISMATCH`.
+///
+/// # Safety
+/// As `mlreef_push`, for `source` and `output`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mlreef_pull(
+    source: *const c_char,
+    source_len: usize,
+    output: *const c_char,
+    output_len: usize,
+    options_json: *const c_char,
+    options_len: usize,
+    progress: mlreef_progress_fn,
+    user_data: *mut c_void,
+    out: *mut *mut c_char,
+    out_error: *mut *mut mlreef_error,
+) -> mlreef_result {
+    let run = || {
+        // SAFETY: the caller promises `source_len` readable bytes at `source`.
+        let source = registry_reference(unsafe { text(source, source_len, "source") }?, "source")?;
+        // SAFETY: likewise for `output`.
+        let output = image_reference(unsafe { text(output, output_len, "output") }?, "output")?;
+        // SAFETY: likewise for `options_json`.
+        let json: ReadJson = unsafe { options_arg(options_json, options_len) }?;
+        let options = json.into_options(&source.registry)?;
+        let pulled = with_progress(progress, user_data, |reporter| {
+            let silent = mlreef_core::progress::Silent;
+            publish::pull(&source, &output, &options, reporter.unwrap_or(&silent))
+        })
+        .map_err(|e| from_error(&e))?;
+        Ok(to_json(&pulled))
+    };
+    // SAFETY: the caller promises `out` and `out_error` are NULL or writable.
+    unsafe { call(out, out_error, run) }
+}
+
+/// The module a published image describes, read from its labels without fetching a layer:
+/// `reference` is `docker://HOST/REPO:TAG` (or `HOST/REPO:TAG`) or `oci:DIR[:TAG]`. `*out` gets
+/// `{"reference", "digest", "module": {...}}`. An image that is not a module's is
+/// `MLREEF_ERROR_IMAGE`.
+///
+/// # Safety
+/// As `mlreef_params_extract`, for `reference` as for `source`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mlreef_image_inspect(
+    reference: *const c_char,
+    reference_len: usize,
+    options_json: *const c_char,
+    options_len: usize,
+    out: *mut *mut c_char,
+    out_error: *mut *mut mlreef_error,
+) -> mlreef_result {
+    let run = || {
+        // SAFETY: the caller promises `reference_len` readable bytes at `reference`.
+        let text = unsafe { text(reference, reference_len, "reference") }?;
+        let reference = image_reference(text, "reference")?;
+        // SAFETY: likewise for `options_json`.
+        let json: ReadJson = unsafe { options_arg(options_json, options_len) }?;
+        let registry = match &reference {
+            ImageRef::Registry(r) => r.registry.as_str(),
+            _ => "",
+        };
+        let options = json.into_options(registry)?;
+        let found = publish::inspect_image(&reference, &options).map_err(|e| from_error(&e))?;
+        Ok(to_json(&found))
+    };
+    // SAFETY: the caller promises `out` and `out_error` are NULL or writable.
+    unsafe { call(out, out_error, run) }
+}
+
+/// The published versions of a module: each tag of `repository` (`[docker://]HOST/REPO`) with
+/// its digest and module, as `mlreef list --json` prints them: `{"repository", "tags":
+/// [{"tag", "digest", "module": {"name", "slug", "kind", "version", "description",
+/// "parameters"} | null, "error"?}]}`.
+///
+/// # Safety
+/// As `mlreef_image_inspect`, for `repository` as for `reference`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mlreef_registry_list(
+    repository: *const c_char,
+    repository_len: usize,
+    options_json: *const c_char,
+    options_len: usize,
+    out: *mut *mut c_char,
+    out_error: *mut *mut mlreef_error,
+) -> mlreef_result {
+    let run = || {
+        // SAFETY: the caller promises `repository_len` readable bytes at `repository`.
+        let text = unsafe { text(repository, repository_len, "repository") }?;
+        let repository = registry_reference(text, "repository")?;
+        // SAFETY: likewise for `options_json`.
+        let json: ReadJson = unsafe { options_arg(options_json, options_len) }?;
+        let options = json.into_options(&repository.registry)?;
+        let list = publish::list_modules(&repository, &options).map_err(|e| from_error(&e))?;
+        Ok(to_json(&list))
     };
     // SAFETY: the caller promises `out` and `out_error` are NULL or writable.
     unsafe { call(out, out_error, run) }

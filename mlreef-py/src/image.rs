@@ -1,4 +1,5 @@
-//! Images from Python: `build`, `publish` and `push`, and what they return.
+//! Images from Python: `build`, `publish`, `push` and `pull`, what they return, and the
+//! registry read as a catalogue (`inspect_image`, `list_modules`).
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -7,7 +8,7 @@ use mlreef_core::module::DiscoverOptions;
 use mlreef_core::oci::{self, Credentials, ImageRef};
 use mlreef_core::platform::Platform;
 use mlreef_core::progress::{Progress, Silent};
-use mlreef_core::publish::{self as flow, BuildOptions, PublishOptions};
+use mlreef_core::publish::{self as flow, BuildOptions, PublishOptions, ReadOptions};
 use pyo3::exceptions::{PyOSError, PyValueError};
 use pyo3::prelude::*;
 
@@ -162,16 +163,7 @@ fn run(
     progress: Option<Py<PyAny>>,
     flow: impl FnOnce(&dyn Progress) -> Result<flow::BuildResult, mlreef_core::Error> + Send,
 ) -> PyResult<BuildResult> {
-    let callback = progress.map(progress::Callback::new);
-    let reporter = callback.as_ref();
-    let result = detached(py, move || match reporter {
-        Some(reporter) => flow(reporter),
-        None => flow(&Silent),
-    });
-    if let Some(raised) = callback.as_ref().and_then(progress::Callback::take_raised) {
-        return Err(raised);
-    }
-    result.map(BuildResult).map_err(|e| errors::from_error(&e))
+    with_progress(py, progress, flow).map(BuildResult)
 }
 
 /// Builds the module's image without a daemon (what `mlreef build` does): the base's layers, a
@@ -358,6 +350,20 @@ pub fn push<'py>(
 ) -> PyResult<Bound<'py, PyAny>> {
     let source = image_ref(source)?;
     let target = registry_ref(target)?;
+    let options = registry_options(&target.registry, insecure, username, password)?;
+    let result = with_progress(py, progress, move |reporter| {
+        flow::push(&source, &target, &options, force, reporter)
+    })?;
+    to_python(py, &result)
+}
+
+/// How to reach `registry`: the hosts reached over plain HTTP, and credentials for it.
+fn registry_options(
+    registry: &str,
+    insecure: Option<Vec<String>>,
+    username: Option<String>,
+    password: Option<String>,
+) -> PyResult<oci::RegistryOptions> {
     let mut options = oci::RegistryOptions {
         insecure: insecure.unwrap_or_default(),
         ..oci::RegistryOptions::default()
@@ -365,7 +371,7 @@ pub fn push<'py>(
     match (username, password) {
         (Some(username), Some(password)) => options
             .credentials
-            .push((target.registry.clone(), Credentials { username, password })),
+            .push((registry.to_owned(), Credentials { username, password })),
         (None, None) => {}
         _ => {
             return Err(PyValueError::new_err(
@@ -373,18 +379,133 @@ pub fn push<'py>(
             ));
         }
     }
+    Ok(options)
+}
+
+/// Runs `flow` without the GIL, reporting to `progress` (when given); an exception the
+/// callback raised is the one the caller gets.
+fn with_progress<T: Send>(
+    py: Python<'_>,
+    progress: Option<Py<PyAny>>,
+    flow: impl FnOnce(&dyn Progress) -> Result<T, mlreef_core::Error> + Send,
+) -> PyResult<T> {
     let callback = progress.map(progress::Callback::new);
     let reporter = callback.as_ref();
-    let result = detached(py, move || {
-        let reporter: &dyn Progress = match reporter {
-            Some(reporter) => reporter,
-            None => &Silent,
-        };
-        flow::push(&source, &target, &options, force, reporter)
+    let result = detached(py, move || match reporter {
+        Some(reporter) => flow(reporter),
+        None => flow(&Silent),
     });
     if let Some(raised) = callback.as_ref().and_then(progress::Callback::take_raised) {
         return Err(raised);
     }
-    let result = result.map_err(|e| errors::from_error(&e))?;
+    result.map_err(|e| errors::from_error(&e))
+}
+
+/// The read options of the keyword arguments `pull`, `inspect_image` and `list_modules`
+/// share.
+fn read_options(
+    registry: &str,
+    platform: Option<&str>,
+    username: Option<String>,
+    password: Option<String>,
+    insecure: Option<Vec<String>>,
+    cache: Option<PathBuf>,
+) -> PyResult<ReadOptions> {
+    Ok(ReadOptions {
+        registry: registry_options(registry, insecure, username, password)?,
+        platform: platform
+            .map(|p| {
+                p.parse::<Platform>()
+                    .map_err(|e| PyValueError::new_err(e.to_string()))
+            })
+            .transpose()?,
+        cache,
+    })
+}
+
+/// Copies the image `source` (`HOST/REPO:TAG` or `HOST/REPO@DIGEST`) from its registry into
+/// the OCI layout `output` (`oci:DIR[:TAG]`) byte for byte, every blob checked against its
+/// digest, as `mlreef pull` does; with `platform`, only that platform's image of a
+/// multi-platform one. Returns `{"reference", "source", "digest", "media_type", "platforms",
+/// "blobs", "fetched", "bytes"}`. A raising `progress` stops the pull before the layout names
+/// the image.
+#[pyfunction]
+#[pyo3(signature = (source, output, platform=None, username=None, password=None, insecure=None, cache=None, progress=None))]
+#[allow(clippy::too_many_arguments)] // keyword arguments, as Python callers spell them
+pub fn pull<'py>(
+    py: Python<'py>,
+    source: &str,
+    output: &str,
+    platform: Option<&str>,
+    username: Option<String>,
+    password: Option<String>,
+    insecure: Option<Vec<String>>,
+    cache: Option<PathBuf>,
+    progress: Option<Py<PyAny>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let source = registry_ref(source)?;
+    let output = image_ref(output)?;
+    let options = read_options(
+        &source.registry,
+        platform,
+        username,
+        password,
+        insecure,
+        cache,
+    )?;
+    let result = with_progress(py, progress, move |reporter| {
+        flow::pull(&source, &output, &options, reporter)
+    })?;
     to_python(py, &result)
+}
+
+/// The module a published image describes, read from its labels without pulling a layer:
+/// `reference` is `docker://HOST/REPO:TAG` (or `HOST/REPO:TAG`) or `oci:DIR[:TAG]`. An image
+/// that is not a module's is an `ImageError`.
+#[pyfunction]
+#[pyo3(signature = (reference, platform=None, username=None, password=None, insecure=None, cache=None))]
+pub fn inspect_image(
+    py: Python<'_>,
+    reference: &str,
+    platform: Option<&str>,
+    username: Option<String>,
+    password: Option<String>,
+    insecure: Option<Vec<String>>,
+    cache: Option<PathBuf>,
+) -> PyResult<Module> {
+    let reference = image_ref(reference)?;
+    let registry = match &reference {
+        ImageRef::Registry(r) => r.registry.clone(),
+        _ => String::new(),
+    };
+    let options = read_options(&registry, platform, username, password, insecure, cache)?;
+    let found = with_progress(py, None, move |_| flow::inspect_image(&reference, &options))?;
+    Ok(Module(found.module))
+}
+
+/// The published versions of a module: each tag of `repository` (`HOST/REPO`) with its
+/// `digest` and `module` (`name`, `slug`, `kind`, `version`, `description`, `parameters`; `None`
+/// for an image that is not a module's), as `mlreef list --json` prints them:
+/// `{"repository", "tags": [...]}`.
+#[pyfunction]
+#[pyo3(signature = (repository, username=None, password=None, insecure=None, cache=None))]
+pub fn list_modules<'py>(
+    py: Python<'py>,
+    repository: &str,
+    username: Option<String>,
+    password: Option<String>,
+    insecure: Option<Vec<String>>,
+    cache: Option<PathBuf>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let repository = registry_ref(repository)?;
+    let options = read_options(
+        &repository.registry,
+        None,
+        username,
+        password,
+        insecure,
+        cache,
+    )?;
+    let list = with_progress(py, None, move |_| flow::list_modules(&repository, &options))?;
+    to_python(py, &list)
 }

@@ -774,6 +774,9 @@ fn _mlreef_core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(image::build, m)?)?;
     m.add_function(wrap_pyfunction!(image::publish, m)?)?;
     m.add_function(wrap_pyfunction!(image::push, m)?)?;
+    m.add_function(wrap_pyfunction!(image::pull, m)?)?;
+    m.add_function(wrap_pyfunction!(image::inspect_image, m)?)?;
+    m.add_function(wrap_pyfunction!(image::list_modules, m)?)?;
     m.add_class::<Diagnostic>()?;
     m.add_class::<Parameter>()?;
     m.add_class::<Extraction>()?;

@@ -2,6 +2,8 @@
 //! returns a new image; the config blob and the manifest are derived from the value, always as
 //! canonical JSON (keys sorted, no white space), so the same image has the same digests.
 
+use std::collections::HashMap;
+
 use oci_spec::image::{
     Arch, Config, Descriptor, Digest, HistoryBuilder, ImageConfiguration, ImageIndex,
     ImageIndexBuilder, ImageManifest, ImageManifestBuilder, MediaType, Os, RootFsBuilder,
@@ -57,6 +59,30 @@ pub(crate) fn platform_matches(
             (Some(wanted), Some(found)) => wanted == found,
             _ => true,
         }
+}
+
+/// A descriptor's platform as text (`linux/arm64/v8`), when it says one.
+pub(crate) fn descriptor_platform(descriptor: &Descriptor) -> Option<String> {
+    descriptor.platform().as_ref().map(|p| {
+        let mut text = format!("{}/{}", p.os(), p.architecture());
+        if let Some(variant) = p.variant() {
+            text.push('/');
+            text.push_str(variant);
+        }
+        text
+    })
+}
+
+/// Whether an index entry is for `platform` (one that says none is not).
+pub(crate) fn descriptor_matches(platform: &Platform, descriptor: &Descriptor) -> bool {
+    descriptor.platform().as_ref().is_some_and(|p| {
+        platform_matches(
+            platform,
+            &p.os().to_string(),
+            &p.architecture().to_string(),
+            p.variant().as_deref(),
+        )
+    })
 }
 
 /// An image config's platform, as text (`linux/arm64/v8`).
@@ -329,4 +355,30 @@ mod tests {
         assert_eq!(reread.digest(), one.digest());
         assert!(Image::from_config(&platform, &one.config_bytes(), vec![]).is_err());
     }
+}
+
+/// An image's labels (its config's `Labels`), and the digest of what its reference names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageLabels {
+    pub digest: Digest,
+    pub labels: HashMap<String, String>,
+}
+
+/// The labels of an image config (none when it has no `config.Labels`).
+pub(crate) fn config_labels(config: &[u8], what: &str) -> Result<HashMap<String, String>, Error> {
+    let value: serde_json::Value = serde_json::from_slice(config).map_err(|e| Error::Invalid {
+        what: what.to_owned(),
+        reason: e.to_string(),
+    })?;
+    Ok(value
+        .get("config")
+        .and_then(|c| c.get("Labels"))
+        .and_then(serde_json::Value::as_object)
+        .map(|labels| {
+            labels
+                .iter()
+                .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned())))
+                .collect()
+        })
+        .unwrap_or_default())
 }

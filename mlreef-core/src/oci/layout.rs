@@ -22,7 +22,10 @@ use oci_spec::image::{
 
 use super::Error;
 use super::blobs::BlobStore;
-use super::image::{Image, MAX_JSON_BYTES, canonical_json, index, platform_matches};
+use super::image::{
+    Image, ImageLabels, MAX_JSON_BYTES, canonical_json, config_labels, descriptor_matches,
+    descriptor_platform, index,
+};
 use super::import::{
     base_layer, check_diff_id, import_layer, layer_history, parse_config, parse_json,
     read_json_blob,
@@ -140,35 +143,16 @@ fn pick_manifest(
         // Its config says which platform it is for, and is checked when read.
         return Ok(manifests.remove(0));
     }
-    let described = |d: &Descriptor| {
-        d.platform().as_ref().map(|p| {
-            let mut text = format!("{}/{}", p.os(), p.architecture());
-            if let Some(variant) = p.variant() {
-                text.push('/');
-                text.push_str(variant);
-            }
-            text
-        })
-    };
     let matching: Vec<&Descriptor> = manifests
         .iter()
-        .filter(|d| {
-            d.platform().as_ref().is_some_and(|p| {
-                platform_matches(
-                    platform,
-                    &p.os().to_string(),
-                    &p.architecture().to_string(),
-                    p.variant().as_deref(),
-                )
-            })
-        })
+        .filter(|d| descriptor_matches(platform, d))
         .collect();
     match matching.as_slice() {
         [one] => Ok((*one).clone()),
         [] => Err(Error::NoPlatform {
             reference: name.to_owned(),
             wanted: platform.to_string(),
-            available: manifests.iter().filter_map(described).collect(),
+            available: manifests.iter().filter_map(descriptor_platform).collect(),
         }),
         _ => Err(Error::Invalid {
             what: format!("`{name}`"),
@@ -333,6 +317,51 @@ fn put_json(blobs: &Path, bytes: &[u8]) -> Result<Digest, Error> {
     Ok(digest)
 }
 
+/// Makes `dir` an OCI layout when it is not one; returns its blobs folder and its index (read
+/// first, so that a broken `index.json` stops a write before anything is copied).
+fn prepare(dir: &Path) -> Result<(PathBuf, ImageIndex), Error> {
+    let blobs = dir.join("blobs").join("sha256");
+    fs::create_dir_all(&blobs).map_err(io_error(&blobs))?;
+    let marker = dir.join("oci-layout");
+    if fs::read(&marker).ok().as_deref() != Some(LAYOUT_VERSION.as_bytes()) {
+        write_atomically(&marker, LAYOUT_VERSION.as_bytes())?;
+    }
+    let index = if dir.join("index.json").exists() {
+        read_index(dir)?
+    } else {
+        ImageIndexBuilder::default()
+            .schema_version(2u32)
+            .media_type(MediaType::ImageIndex)
+            .manifests(Vec::<Descriptor>::new())
+            .build()
+            .unwrap_or_else(|_| unreachable!("every required field is set"))
+    };
+    Ok((blobs, index))
+}
+
+/// Names `descriptor` `tag` (the ref name annotation) in the layout's `index.json`, renamed
+/// into place: the entry of the same tag (or the untagged one) is replaced, the others stay in
+/// order.
+fn name_in_index(
+    dir: &Path,
+    mut layout_index: ImageIndex,
+    tag: Option<&str>,
+    descriptor: &mut Descriptor,
+) -> Result<(), Error> {
+    if let Some(tag) = tag {
+        descriptor.set_annotations(Some(HashMap::from([(REF_NAME.to_owned(), tag.to_owned())])));
+    }
+    let mut manifests: Vec<Descriptor> = layout_index
+        .manifests()
+        .iter()
+        .filter(|d| ref_name(d) != tag)
+        .cloned()
+        .collect();
+    manifests.push(descriptor.clone());
+    layout_index.set_manifests(manifests);
+    write_atomically(&dir.join("index.json"), &canonical_json(&layout_index))
+}
+
 /// Writes `images` into the layout `dir` (made when missing) as `tag`: one image as a
 /// manifest, several platforms as an image index. Returns the descriptor `index.json` now
 /// lists for the tag. Every layer must be in `store`. Progress is reported as stage `write`,
@@ -350,23 +379,7 @@ pub fn write_layout(
             reason: "there is no image to write".into(),
         });
     }
-    let blobs = dir.join("blobs").join("sha256");
-    fs::create_dir_all(&blobs).map_err(io_error(&blobs))?;
-    let marker = dir.join("oci-layout");
-    if fs::read(&marker).ok().as_deref() != Some(LAYOUT_VERSION.as_bytes()) {
-        write_atomically(&marker, LAYOUT_VERSION.as_bytes())?;
-    }
-    let index_path = dir.join("index.json");
-    let mut layout_index = if index_path.exists() {
-        read_index(dir)?
-    } else {
-        ImageIndexBuilder::default()
-            .schema_version(2u32)
-            .media_type(MediaType::ImageIndex)
-            .manifests(Vec::<Descriptor>::new())
-            .build()
-            .unwrap_or_else(|_| unreachable!("every required field is set"))
-    };
+    let (blobs, layout_index) = prepare(dir)?;
     let total = images
         .iter()
         .flat_map(|image| &image.layers)
@@ -395,29 +408,17 @@ pub fn write_layout(
         let digest = put_json(&blobs, &bytes)?;
         Descriptor::new(MediaType::ImageIndex, bytes.len() as u64, digest)
     };
-    if let Some(tag) = tag {
-        descriptor.set_annotations(Some(HashMap::from([(REF_NAME.to_owned(), tag.to_owned())])));
-    }
-    // The entry of the same tag (or the untagged one) is replaced; the others stay in order.
-    let mut manifests: Vec<Descriptor> = layout_index
-        .manifests()
-        .iter()
-        .filter(|d| ref_name(d) != tag)
-        .cloned()
-        .collect();
-    manifests.push(descriptor.clone());
-    layout_index.set_manifests(manifests);
-    write_atomically(&index_path, &canonical_json(&layout_index))?;
+    name_in_index(dir, layout_index, tag, &mut descriptor)?;
     meter.finish()?;
     Ok(descriptor)
 }
 
-/// The most manifests one index of a layout may list for a push.
-const MAX_MANIFESTS: usize = 256;
-/// The most layers one manifest may list for a push.
-const MAX_LAYERS: usize = 1024;
+/// The most manifests one index may list for a push or a pull.
+pub(crate) const MAX_MANIFESTS: usize = 256;
+/// The most layers one manifest may list for a push or a pull.
+pub(crate) const MAX_LAYERS: usize = 1024;
 
-/// An image of a layout exactly as it is stored, for a push that keeps its digests: the top
+/// An image exactly as it is stored, for a push or a pull that keeps its digests: the top
 /// manifest or index, the manifests an index lists, and every config and layer blob.
 pub(crate) struct StoredImage {
     /// The media type and bytes of what the tag names.
@@ -428,37 +429,38 @@ pub(crate) struct StoredImage {
     pub blobs: Vec<(Digest, u64)>,
 }
 
-/// The image `tag` (or the only one) of the layout `dir`, with every JSON blob checked against
-/// its digest and bounded; layer blobs must be present with their sizes (their digests are
-/// checked by the registry they go to).
-pub(crate) fn stored_image(dir: &Path, tag: Option<&str>) -> Result<StoredImage, Error> {
-    let name = reference(dir, tag);
+/// The entry of `index.json` for `tag`, or the only entry.
+fn stored_top(dir: &Path, tag: Option<&str>, name: &str) -> Result<Descriptor, Error> {
     let index = read_index(dir)?;
     let entries: Vec<&Descriptor> = index
         .manifests()
         .iter()
         .filter(|d| tag.is_none() || ref_name(d) == tag)
         .collect();
-    let top = match (entries.as_slice(), tag) {
-        ([one], _) => (*one).clone(),
-        ([], Some(tag)) => {
-            return Err(Error::NoTag {
-                reference: format!("oci:{}", dir.display()),
-                tag: tag.to_owned(),
-                available: index
-                    .manifests()
-                    .iter()
-                    .filter_map(|d| ref_name(d).map(str::to_owned))
-                    .collect(),
-            });
-        }
-        _ => {
-            return Err(Error::Invalid {
-                what: format!("`{name}`"),
-                reason: "it holds no single image; name one with a tag (oci:DIR:TAG)".into(),
-            });
-        }
-    };
+    match (entries.as_slice(), tag) {
+        ([one], _) => Ok((*one).clone()),
+        ([], Some(tag)) => Err(Error::NoTag {
+            reference: format!("oci:{}", dir.display()),
+            tag: tag.to_owned(),
+            available: index
+                .manifests()
+                .iter()
+                .filter_map(|d| ref_name(d).map(str::to_owned))
+                .collect(),
+        }),
+        _ => Err(Error::Invalid {
+            what: format!("`{name}`"),
+            reason: "it holds no single image; name one with a tag (oci:DIR:TAG)".into(),
+        }),
+    }
+}
+
+/// The image `tag` (or the only one) of the layout `dir`, with every JSON blob checked against
+/// its digest and bounded; layer blobs must be present with their sizes (their digests are
+/// checked by the registry they go to).
+pub(crate) fn stored_image(dir: &Path, tag: Option<&str>) -> Result<StoredImage, Error> {
+    let name = reference(dir, tag);
+    let top = stored_top(dir, tag, &name)?;
     let top_bytes = json_blob(dir, &top, &format!("the manifest of `{name}`"))?;
     let mut manifests = Vec::new();
     let mut listed = Vec::new();
@@ -518,4 +520,61 @@ pub(crate) fn stored_image(dir: &Path, tag: Option<&str>) -> Result<StoredImage,
 /// How many config and layer blobs the image `tag` of the layout `dir` has.
 pub fn stored_blob_count(dir: &Path, tag: Option<&str>) -> Result<u64, Error> {
     Ok(stored_image(dir, tag)?.blobs.len() as u64)
+}
+
+/// Writes `image` into the layout `dir` (made when missing) as `tag`, byte for byte: its config
+/// and layer blobs (which must be in `store`), its manifests, and the top manifest or index,
+/// which `index.json` then names. Returns that entry.
+pub(crate) fn write_stored(
+    store: &BlobStore,
+    dir: &Path,
+    tag: Option<&str>,
+    image: &StoredImage,
+) -> Result<Descriptor, Error> {
+    let (blobs, layout_index) = prepare(dir)?;
+    for (digest, _) in &image.blobs {
+        put_blob(store, digest, &blob_path(dir, digest)?)?;
+    }
+    for (_, _, bytes) in &image.manifests {
+        put_json(&blobs, bytes)?;
+    }
+    let (media_type, bytes) = &image.top;
+    let digest = put_json(&blobs, bytes)?;
+    let mut descriptor = Descriptor::new(
+        MediaType::from(media_type.as_str()),
+        bytes.len() as u64,
+        digest,
+    );
+    name_in_index(dir, layout_index, tag, &mut descriptor)?;
+    Ok(descriptor)
+}
+
+/// The labels of the image `tag` (or the only image) of the layout `dir`: for several
+/// platforms, those of the first image (a module's images share them).
+pub fn layout_labels(dir: &Path, tag: Option<&str>) -> Result<ImageLabels, Error> {
+    let name = reference(dir, tag);
+    let stored = stored_top(dir, tag, &name)?;
+    let top_digest = stored.digest().clone();
+    let mut manifest = stored;
+    if is_index(manifest.media_type()) {
+        let what = format!("the index of `{name}`");
+        let nested: ImageIndex = parse_json(&json_blob(dir, &manifest, &what)?, &what)?;
+        manifest = nested
+            .manifests()
+            .iter()
+            .find(|d| is_manifest(d.media_type()))
+            .cloned()
+            .ok_or_else(|| Error::Invalid {
+                what: format!("`{name}`"),
+                reason: "its index lists no image".into(),
+            })?;
+    }
+    let what = format!("the manifest of `{name}`");
+    let parsed: ImageManifest = parse_json(&json_blob(dir, &manifest, &what)?, &what)?;
+    let what = format!("the config of `{name}`");
+    let config = json_blob(dir, parsed.config(), &what)?;
+    Ok(ImageLabels {
+        digest: top_digest,
+        labels: config_labels(&config, &what)?,
+    })
 }

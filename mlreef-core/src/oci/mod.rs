@@ -77,16 +77,16 @@ pub use code::{
 };
 pub use compress::{GZIP_BLOCK, GZIP_LEVEL, ZSTD_LEVEL};
 pub use digest::{Hasher, HashingReader, HashingWriter, digest_bytes};
-pub use image::{Image, MAX_JSON_BYTES, canonical_json, index, rfc3339};
+pub use image::{Image, ImageLabels, MAX_JSON_BYTES, canonical_json, index, rfc3339};
 pub use layer::{Compression, Layer, LayerRole, LayerSummary, Location};
-pub use layout::{REF_NAME, read_layout, stored_blob_count, write_layout};
+pub use layout::{REF_NAME, layout_labels, read_layout, stored_blob_count, write_layout};
 pub use oci_spec::image::{
     Descriptor, Digest, ImageConfiguration, ImageIndex, ImageManifest, MediaType,
 };
 pub use reference::{DOCKER_HUB, ImageRef, RegistryRef};
 pub use remote::{
-    Credentials, PushEvent, PushOutcome, PushStats, Registry, RegistryOptions, RemoteManifest,
-    is_local,
+    Credentials, MAX_TAGS, OnBytes, PullOutcome, PushEvent, PushOutcome, PushStats, Registry,
+    RegistryOptions, RemoteManifest, TagLabels, is_local,
 };
 pub use rootfs::{rootfs_image, rootfs_layer};
 pub use tar::{

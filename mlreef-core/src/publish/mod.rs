@@ -9,7 +9,9 @@
 //! (`SOURCE_DATE_EPOCH`, else the commit's, else 0), so the same inputs give the same digest.
 //! Each step reports to a [`Progress`], which may cancel; a cancelled build writes nothing.
 //! [`publish`] does the same and pushes the image to a registry (or writes it locally); [`push`]
-//! sends an image an OCI layout holds, byte for byte.
+//! sends an image an OCI layout holds, byte for byte, and [`pull`] brings one back. A module's
+//! image carries its description in a label, so [`inspect_image`] and [`list_modules`] read a
+//! registry as a catalogue of modules.
 //!
 //! ```no_run
 //! use mlreef_core::publish::{BuildOptions, build};
@@ -24,12 +26,17 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod catalogue;
 mod image_config;
 
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+pub use catalogue::{
+    ImageModule, ModuleList, ModuleSummary, ModuleTag, PullResult, ReadOptions, inspect_image,
+    list_modules, pull,
+};
 pub use image_config::{MODULE_LABEL, Provenance, labels, runtime_config};
 
 use crate::Error;

@@ -11,10 +11,13 @@ One import gives every capability of the Rust core::
     mlreef_core.init("path/to/repo")   # write or update its mlreef.yml
     mlreef_core.build("path/to/repo", base="rootfs:/srv/bookworm")  # its image, no daemon
     mlreef_core.publish("path/to/repo", push="registry.example.com/team/module:1")
+    mlreef_core.list_modules("registry.example.com/team/module")   # its published versions
+    mlreef_core.inspect_image("registry.example.com/team/module:1")  # a Module, from labels
 
 Every object has ``to_dict()`` and ``to_json()``, equal to the JSON of the ``mlreef``
 command. Errors derive from ``MlreefError``; unreadable files raise ``FileNotFoundError`` or
-``PermissionError``. Long calls (``init``, ``build``, ``publish``) release the GIL and take a
+``PermissionError``. Long calls (``init``, ``build``, ``publish``, ``push``, ``pull``) release
+the GIL and take a
 ``progress(stage, done, total, detail)`` callback; raising in it cancels the call.
 """
 
@@ -40,8 +43,11 @@ from mlreef_core._mlreef_core import (
     build,
     extract_parameters,
     init,
+    inspect_image,
+    list_modules,
     parse_requirements,
     publish,
+    pull,
     push,
 )
 
@@ -67,7 +73,10 @@ __all__ = [
     "build",
     "extract_parameters",
     "init",
+    "inspect_image",
+    "list_modules",
     "parse_requirements",
     "publish",
+    "pull",
     "push",
 ]

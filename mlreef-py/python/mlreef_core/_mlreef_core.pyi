@@ -29,8 +29,11 @@ __all__ = [
     "build",
     "extract_parameters",
     "init",
+    "inspect_image",
+    "list_modules",
     "parse_requirements",
     "publish",
+    "pull",
     "push",
 ]
 
@@ -318,6 +321,31 @@ def push(
     password: Optional[str] = None,
     insecure: Optional[list[str]] = None,
     progress: Optional[_Progress] = None,
+) -> dict[str, _Json]: ...
+def pull(
+    source: str,
+    output: str,
+    platform: Optional[str] = None,
+    username: Optional[str] = None,
+    password: Optional[str] = None,
+    insecure: Optional[list[str]] = None,
+    cache: Optional[_Path] = None,
+    progress: Optional[_Progress] = None,
+) -> dict[str, _Json]: ...
+def inspect_image(
+    reference: str,
+    platform: Optional[str] = None,
+    username: Optional[str] = None,
+    password: Optional[str] = None,
+    insecure: Optional[list[str]] = None,
+    cache: Optional[_Path] = None,
+) -> Module: ...
+def list_modules(
+    repository: str,
+    username: Optional[str] = None,
+    password: Optional[str] = None,
+    insecure: Optional[list[str]] = None,
+    cache: Optional[_Path] = None,
 ) -> dict[str, _Json]: ...
 def extract_parameters(
     source: Optional[str] = None,

@@ -14,6 +14,7 @@
 //! [`Registry`] owns a small runtime behind a blocking API, so callers never need one.
 
 mod auth;
+mod pull;
 mod push;
 mod transport;
 
@@ -21,10 +22,11 @@ use std::net::Ipv4Addr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use oci_spec::image::{Digest, ImageIndex, ImageManifest};
+use oci_spec::image::{Descriptor, Digest, ImageIndex, ImageManifest};
 use reqwest::{Method, StatusCode};
 
 pub use auth::{Credentials, Env};
+pub use pull::{MAX_TAGS, PullOutcome, TagLabels};
 pub use push::{PushEvent, PushOutcome, PushStats};
 use transport::{Request, Transport, read_limited};
 
@@ -35,6 +37,7 @@ use super::image::{Image, MAX_JSON_BYTES};
 use super::layer::{Compression, Layer, LayerRole, Location};
 use super::reference::RegistryRef;
 use crate::platform::Platform;
+use crate::progress::Cancelled;
 
 /// How to reach registries.
 #[derive(Debug, Clone, Default)]
@@ -100,6 +103,28 @@ fn scope(repository: &str, push: bool) -> String {
     }
 }
 
+/// Hears the bytes of a blob fetched so far, and may cancel.
+pub type OnBytes<'a> = &'a (dyn Fn(u64) -> Result<(), Cancelled> + Sync);
+
+/// The size a descriptor gives a JSON blob (config, manifest), refused beyond
+/// [`MAX_JSON_BYTES`] before anything is fetched.
+fn json_size(descriptor: &Descriptor, what: &str) -> Result<u64, Error> {
+    if descriptor.size() > MAX_JSON_BYTES {
+        return Err(Error::TooLarge {
+            what: what.to_owned(),
+            limit: MAX_JSON_BYTES,
+        });
+    }
+    Ok(descriptor.size())
+}
+
+fn parse_index(r: &RegistryRef, bytes: &[u8]) -> Result<ImageIndex, Error> {
+    serde_json::from_slice(bytes).map_err(|e| Error::Invalid {
+        what: format!("the index of {r}"),
+        reason: e.to_string(),
+    })
+}
+
 fn invalid(r: &RegistryRef, reason: &str) -> Error {
     Error::Invalid {
         what: format!("the manifest of {r}"),
@@ -150,8 +175,16 @@ impl Registry {
         .header("accept", MANIFEST_TYPES);
         let response = self
             .transport
-            .send(&r.registry, &request, &[], &|_| {})
+            .send(&r.registry, &request, &[StatusCode::NOT_FOUND], &|_| {})
             .await?;
+        if response.status() == StatusCode::NOT_FOUND {
+            return Err(Error::Registry {
+                registry: r.registry.clone(),
+                status: Some(404),
+                code: Some("MANIFEST_UNKNOWN".to_owned()),
+                message: format!("{} has no image `{reference}`", r.repository),
+            });
+        }
         let media_type = response
             .headers()
             .get("content-type")
@@ -268,20 +301,8 @@ impl Registry {
     ) -> Result<Image, Error> {
         let mut manifest = self.manifest(r, r.reference())?;
         if manifest.is_index() {
-            let index: ImageIndex =
-                serde_json::from_slice(&manifest.bytes).map_err(|e| invalid(r, &e.to_string()))?;
-            let chosen = index
-                .manifests()
-                .iter()
-                .find(|d| {
-                    d.platform().as_ref().is_some_and(|p| {
-                        p.os().to_string() == platform.os()
-                            && p.architecture().to_string() == platform.arch()
-                            && (platform.variant().is_none()
-                                || p.variant().as_deref() == platform.variant())
-                    })
-                })
-                .ok_or_else(|| Error::Unsupported(format!("{r} has no image for {platform}")))?;
+            let index = parse_index(r, &manifest.bytes)?;
+            let chosen = pull::choose_platform(&index, platform, r)?;
             manifest = self.manifest(r, chosen.digest().as_ref())?;
         }
         self.image_of(r, &manifest, platform, store)
@@ -299,7 +320,15 @@ impl Registry {
             serde_json::from_slice(&manifest.bytes).map_err(|e| invalid(r, &e.to_string()))?;
         let config_digest = parsed.config().digest().clone();
         if !store.contains(&config_digest) {
-            self.fetch_blob(&r.registry, &r.repository, &config_digest, store, &|_| {})?;
+            let size = json_size(parsed.config(), &format!("the config of {r}"))?;
+            self.fetch_blob(
+                &r.registry,
+                &r.repository,
+                &config_digest,
+                size,
+                store,
+                &|_| Ok(()),
+            )?;
         }
         let config = store.read(&config_digest, MAX_JSON_BYTES)?;
         let value: serde_json::Value =
@@ -352,59 +381,21 @@ impl Registry {
         Image::from_config(platform, &config, layers)
     }
 
-    /// Every platform's image of `r` (one when it names a manifest).
-    pub fn pull_all(&self, r: &RegistryRef, store: &BlobStore) -> Result<Vec<Image>, Error> {
-        let manifest = self.manifest(r, r.reference())?;
-        if !manifest.is_index() {
-            let value: serde_json::Value = serde_json::from_slice(&store.read(
-                &{
-                    let parsed: ImageManifest = serde_json::from_slice(&manifest.bytes)
-                        .map_err(|e| invalid(r, &e.to_string()))?;
-                    let digest = parsed.config().digest().clone();
-                    if !store.contains(&digest) {
-                        self.fetch_blob(&r.registry, &r.repository, &digest, store, &|_| {})?;
-                    }
-                    digest
-                },
-                MAX_JSON_BYTES,
-            )?)
-            .map_err(|e| invalid(r, &e.to_string()))?;
-            let platform = format!(
-                "{}/{}",
-                value["os"].as_str().unwrap_or("linux"),
-                value["architecture"].as_str().unwrap_or("amd64")
-            )
-            .parse()
-            .unwrap_or_else(|_| Platform::linux_amd64());
-            return Ok(vec![self.image_of(r, &manifest, &platform, store)?]);
-        }
-        let index: ImageIndex =
-            serde_json::from_slice(&manifest.bytes).map_err(|e| invalid(r, &e.to_string()))?;
-        let mut images = Vec::new();
-        for entry in index.manifests() {
-            let Some(p) = entry.platform() else { continue };
-            let Ok(platform) = format!("{}/{}", p.os(), p.architecture()).parse::<Platform>()
-            else {
-                continue;
-            };
-            let platform_manifest = self.manifest(r, entry.digest().as_ref())?;
-            images.push(self.image_of(r, &platform_manifest, &platform, store)?);
-        }
-        Ok(images)
-    }
-
     /// Fetches a blob of `registry/repository` into the store, checking its digest as it
-    /// streams; nothing is kept when it does not match. `on_bytes` hears the bytes so far.
+    /// streams and its size against `size` (a body longer than its descriptor says is cut
+    /// off); nothing is kept when either does not match. `on_bytes` hears the bytes so far,
+    /// and may cancel.
     pub fn fetch_blob(
         &self,
         registry: &str,
         repository: &str,
         digest: &Digest,
+        size: u64,
         store: &BlobStore,
-        on_bytes: &(dyn Fn(u64) + Sync),
+        on_bytes: OnBytes<'_>,
     ) -> Result<(), Error> {
         self.runtime
-            .block_on(self.fetch_blob_async(registry, repository, digest, store, on_bytes))
+            .block_on(self.fetch_blob_async(registry, repository, digest, size, store, on_bytes))
     }
 
     async fn fetch_blob_async(
@@ -412,8 +403,9 @@ impl Registry {
         registry: &str,
         repository: &str,
         digest: &Digest,
+        size: u64,
         store: &BlobStore,
-        on_bytes: &(dyn Fn(u64) + Sync),
+        on_bytes: OnBytes<'_>,
     ) -> Result<(), Error> {
         let request = Request::new(
             Method::GET,
@@ -432,14 +424,23 @@ impl Registry {
             code: None,
             message: format!("the connection broke while fetching {digest}: {e}"),
         })? {
+            done += chunk.len() as u64;
+            if done > size {
+                return Err(Error::Invalid {
+                    what: format!("the blob {digest} from {registry}/{repository}"),
+                    reason: format!("it is longer than the {size} bytes its descriptor says"),
+                });
+            }
             std::io::Write::write_all(&mut writer, &chunk).map_err(|source| Error::Io {
                 path: store.root().to_owned(),
                 source,
             })?;
-            done += chunk.len() as u64;
-            on_bytes(done);
+            on_bytes(done)?;
         }
-        writer.commit_expecting(digest, &format!("a blob of {registry}/{repository}"))?;
+        writer.commit_expecting(
+            digest,
+            &format!("the blob {digest} of {registry}/{repository}"),
+        )?;
         Ok(())
     }
 
@@ -475,7 +476,14 @@ impl Registry {
                 && except != Some(registry.as_str())
                 && !store.contains(&layer.digest)
             {
-                self.fetch_blob(registry, repository, &layer.digest, store, &|_| {})?;
+                self.fetch_blob(
+                    registry,
+                    repository,
+                    &layer.digest,
+                    layer.size,
+                    store,
+                    &|_| Ok(()),
+                )?;
             }
         }
         Ok(())

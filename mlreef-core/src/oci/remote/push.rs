@@ -460,8 +460,15 @@ impl Registry {
                 }
                 if !store.contains(&blob.digest) {
                     // The mount was refused and we do not have the bytes: fetch them now.
-                    self.fetch_blob_async(&target.registry, from, &blob.digest, store, &|_| {})
-                        .await?;
+                    self.fetch_blob_async(
+                        &target.registry,
+                        from,
+                        &blob.digest,
+                        blob.size,
+                        store,
+                        &|_| Ok(()),
+                    )
+                    .await?;
                 }
                 location(&response)
             }
