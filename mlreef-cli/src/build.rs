@@ -1,8 +1,8 @@
 //! `mlreef build`: the module's image, built without a daemon.
 
+use crate::Exit;
 use std::fmt::Write as _;
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use mlreef_core::Severity;
 use mlreef_core::module::DiscoverOptions;
@@ -96,16 +96,16 @@ pub struct ImageArgs {
     pub json: bool,
 }
 
-pub fn reference(text: &str) -> Result<ImageRef, ExitCode> {
+pub fn reference(text: &str) -> Result<ImageRef, Exit> {
     text.parse().map_err(|e| {
         eprintln!("error: {e}");
-        ExitCode::from(2)
+        Exit::from(2)
     })
 }
 
 impl ImageArgs {
     /// The build options these arguments give, with `output` as the destination.
-    pub fn options(&self, output: Option<ImageRef>) -> Result<BuildOptions, ExitCode> {
+    pub fn options(&self, output: Option<ImageRef>) -> Result<BuildOptions, Exit> {
         options(self, output)
     }
 
@@ -114,7 +114,7 @@ impl ImageArgs {
     }
 }
 
-fn options(args: &ImageArgs, output: Option<ImageRef>) -> Result<BuildOptions, ExitCode> {
+fn options(args: &ImageArgs, output: Option<ImageRef>) -> Result<BuildOptions, Exit> {
     let mut options = BuildOptions {
         discover: DiscoverOptions {
             entry_point: args.entry_point.clone(),
@@ -141,13 +141,13 @@ fn options(args: &ImageArgs, output: Option<ImageRef>) -> Result<BuildOptions, E
     if let Some(lock) = &args.lock {
         options.deps.lock = Some(std::fs::read_to_string(lock).map_err(|e| {
             eprintln!("error: cannot read `{}`: {e}", lock.display());
-            ExitCode::FAILURE
+            Exit::FAILURE
         })?);
     }
     Ok(options)
 }
 
-pub fn run(args: &Args) -> ExitCode {
+pub fn run(args: &Args) -> Exit {
     let output = match args.output.as_deref().map(reference).transpose() {
         Ok(output) => output,
         Err(code) => return code,
@@ -164,12 +164,12 @@ pub fn run(args: &Args) -> ExitCode {
 
 /// Prints a build's (or a publish's) result: the diagnostics on stderr, then the summary or the
 /// JSON on stdout; or the error.
-pub fn present(result: Result<BuildResult, mlreef_core::Error>, json: bool) -> ExitCode {
+pub fn present(result: Result<BuildResult, mlreef_core::Error>, json: bool) -> Exit {
     let result = match result {
         Ok(result) => result,
         Err(error) => {
             eprintln!("error: {}", crate::error_chain(&error));
-            return ExitCode::FAILURE;
+            return Exit::FAILURE;
         }
     };
     let fallback = result.module.entry_points.train.clone();
@@ -184,7 +184,7 @@ pub fn present(result: Result<BuildResult, mlreef_core::Error>, json: bool) -> E
         summary(&result)
     };
     match crate::print(&text) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) => Exit::SUCCESS,
         Err(code) => code,
     }
 }

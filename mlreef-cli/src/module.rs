@@ -1,9 +1,9 @@
 //! `mlreef inspect`, `mlreef init` and `mlreef schema`: the module description of a
 //! repository, its mlreef.yml, and the JSON Schema of module descriptions.
 
+use crate::Exit;
 use std::fmt::Write as _;
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use mlreef_core::Severity;
 use mlreef_core::module::{DiscoverOptions, Discovered, Module};
@@ -12,7 +12,8 @@ use mlreef_core::pipeline::{self, Assignment, InitOptions, InitOutcome, InitStat
 /// Describe the module a repository makes, without running anything
 ///
 /// The description holds the entry point, its parameters, the requirements, name, branch
-/// and the script's sha256.
+/// and the script's sha256, merged with what mlreef.yml records (kind, description, data
+/// types), as mlreef publish describes the module.
 ///
 /// The entry point is the one given, else train.py, main.py or run.py when it builds an
 /// argparse parser, else the only script in the repository that does. The requirements file
@@ -63,10 +64,10 @@ pub struct InspectArgs {
 
 /// Discovers the module in `repo` (`${VAR}` from the process environment, the library's
 /// default); a repository that makes no module is reported and gives exit status 1.
-fn discover(repo: &std::path::Path, options: &DiscoverOptions) -> Result<Discovered, ExitCode> {
+fn discover(repo: &std::path::Path, options: &DiscoverOptions) -> Result<Discovered, Exit> {
     Module::discover(repo, options).map_err(|error| {
         eprintln!("error: {}", crate::error_chain(&error));
-        ExitCode::FAILURE
+        Exit::FAILURE
     })
 }
 
@@ -74,15 +75,15 @@ fn discover(repo: &std::path::Path, options: &DiscoverOptions) -> Result<Discove
 #[derive(Debug, clap::Args)]
 pub struct SchemaArgs {}
 
-pub fn run_schema(_: &SchemaArgs) -> ExitCode {
+pub fn run_schema(_: &SchemaArgs) -> Exit {
     let schema = serde_json::to_string_pretty(&Module::json_schema()).unwrap_or_default();
     match crate::print(&format!("{schema}\n")) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) => Exit::SUCCESS,
         Err(code) => code,
     }
 }
 
-pub fn run_inspect(args: &InspectArgs) -> ExitCode {
+pub fn run_inspect(args: &InspectArgs) -> Exit {
     if let Some(image) = args
         .repo
         .to_str()
@@ -96,13 +97,22 @@ pub fn run_inspect(args: &InspectArgs) -> ExitCode {
         verbose: args.verbose,
         env: None,
     };
-    let discovered = match discover(&args.repo, &options) {
-        Ok(discovered) => discovered,
-        Err(code) => return code,
+    // The module as publish describes it: what mlreef.yml records (kind, description, data
+    // types a person set) merged with what the code says now; nothing is written.
+    let init = InitOptions {
+        discover: options,
+        check: true,
+        ..InitOptions::default()
     };
-    let module = &discovered.module;
-    let mut diagnostics = discovered.diagnostics.clone();
-    diagnostics.extend(module.validate());
+    let outcome = match pipeline::init(&args.repo, &init) {
+        Ok(outcome) => outcome,
+        Err(error) => {
+            eprintln!("error: {}", crate::error_chain(&error));
+            return Exit::FAILURE;
+        }
+    };
+    let module = &outcome.module;
+    let diagnostics = outcome.diagnostics;
     let output = if args.json {
         format!("{}\n", module.to_json())
     } else {
@@ -116,9 +126,9 @@ pub fn run_inspect(args: &InspectArgs) -> ExitCode {
         eprintln!("{}", crate::format_diagnostic(&fallback, diagnostic));
     }
     if diagnostics.iter().any(|d| d.severity == Severity::Error) {
-        ExitCode::FAILURE
+        Exit::FAILURE
     } else {
-        ExitCode::SUCCESS
+        Exit::SUCCESS
     }
 }
 
@@ -193,7 +203,8 @@ pub struct InitArgs {
     #[arg(long, value_name = "FILE")]
     requirements: Option<PathBuf>,
 
-    /// The image the publish job runs in (it must have the `mlreef` command)
+    /// The image the publish job runs in [default: python:3.12-slim]: one with Python and pip
+    /// (the job installs the mlreef command there) or one that has the command already
     #[arg(long, value_name = "IMAGE")]
     mlreef_image: Option<String>,
 
@@ -207,7 +218,7 @@ pub struct InitArgs {
     verbose: bool,
 }
 
-pub fn run_init(args: &InitArgs) -> ExitCode {
+pub fn run_init(args: &InitArgs) -> Exit {
     let mut options = InitOptions {
         discover: DiscoverOptions {
             entry_point: args.entry_point.clone(),
@@ -231,7 +242,7 @@ pub fn run_init(args: &InitArgs) -> ExitCode {
                 "error: "
             };
             eprintln!("{prefix}{}", crate::error_chain(&error));
-            return ExitCode::FAILURE;
+            return Exit::FAILURE;
         }
     };
     let fallback = outcome.module.entry_points.train.clone();
@@ -242,9 +253,9 @@ pub fn run_init(args: &InitArgs) -> ExitCode {
         return code;
     }
     if outcome.status == InitStatus::OutOfDate {
-        ExitCode::FAILURE
+        Exit::FAILURE
     } else {
-        ExitCode::SUCCESS
+        Exit::SUCCESS
     }
 }
 
@@ -311,7 +322,7 @@ pub struct RunArgs {
     entry_point: Option<PathBuf>,
 }
 
-pub fn run_args(args: &RunArgs) -> ExitCode {
+pub fn run_args(args: &RunArgs) -> Exit {
     let options = DiscoverOptions {
         entry_point: args.entry_point.clone(),
         ..DiscoverOptions::default()
@@ -329,7 +340,7 @@ pub fn run_args(args: &RunArgs) -> ExitCode {
     {
         let Some((name, text)) = assignment.split_once('=') else {
             eprintln!("error: `{assignment}` is not NAME=VALUE");
-            return ExitCode::from(2);
+            return Exit::from(2);
         };
         let name = name.to_owned();
         assignments.push(if as_json {
@@ -337,7 +348,7 @@ pub fn run_args(args: &RunArgs) -> ExitCode {
                 Ok(value) => Assignment::Json { name, value },
                 Err(error) => {
                     eprintln!("error: the value of `{name}` is not JSON: {error}");
-                    return ExitCode::from(2);
+                    return Exit::from(2);
                 }
             }
         } else {
@@ -359,13 +370,13 @@ pub fn run_args(args: &RunArgs) -> ExitCode {
                 lines
             };
             match crate::print(&text) {
-                Ok(()) => ExitCode::SUCCESS,
+                Ok(()) => Exit::SUCCESS,
                 Err(code) => code,
             }
         }
         Err(error) => {
             eprintln!("error: {error}");
-            ExitCode::FAILURE
+            Exit::FAILURE
         }
     }
 }

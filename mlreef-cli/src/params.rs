@@ -1,8 +1,8 @@
 //! `mlreef params`: the parameters a script declares, read without running it.
 
+use crate::Exit;
 use std::io::{self, Write};
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use mlreef_core::argparse;
 
@@ -48,7 +48,7 @@ pub struct Args {
 }
 
 /// Runs `mlreef params` and returns the process exit status.
-pub fn run(args: &Args) -> ExitCode {
+pub fn run(args: &Args) -> Exit {
     let options = argparse::Options {
         repo: args.repo.clone(),
         verbose: args.verbose,
@@ -58,7 +58,7 @@ pub fn run(args: &Args) -> ExitCode {
         Ok(extraction) => extraction,
         Err(error) => {
             report_error(&error);
-            return ExitCode::FAILURE;
+            return Exit::FAILURE;
         }
     };
     let mut stdout = io::stdout().lock();
@@ -83,10 +83,10 @@ pub fn run(args: &Args) -> ExitCode {
     match written {
         Ok(()) => {}
         // `mlreef params x | head` closing the pipe early is not an error worth reporting.
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return ExitCode::SUCCESS,
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Exit::SUCCESS,
         Err(e) => {
             eprintln!("error: cannot write to stdout: {e}");
-            return ExitCode::FAILURE;
+            return Exit::FAILURE;
         }
     }
     if !args.json && !args.json_schema {
@@ -100,7 +100,7 @@ pub fn run(args: &Args) -> ExitCode {
             );
         }
     }
-    ExitCode::SUCCESS
+    Exit::SUCCESS
 }
 
 /// The argparse extraction, or the legacy decorator convention when the script has no parser.

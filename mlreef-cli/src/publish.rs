@@ -1,6 +1,6 @@
 //! `mlreef publish`: build the module's image and push it, in one go.
 
-use std::process::ExitCode;
+use crate::Exit;
 
 use mlreef_core::oci::{ImageRef, RegistryOptions, RegistryRef};
 use mlreef_core::publish::{self, PublishOptions};
@@ -54,20 +54,20 @@ pub struct Args {
     force: bool,
 }
 
-fn destination(args: &Args) -> Result<Option<ImageRef>, ExitCode> {
+fn destination(args: &Args) -> Result<Option<ImageRef>, Exit> {
     if let Some(push) = &args.push {
         return registry_reference(push).map(|r| Some(ImageRef::Registry(r)));
     }
     match args.output.as_deref().map(reference).transpose()? {
         Some(ImageRef::Registry(r)) => {
             eprintln!("error: `{r}` is a registry; push there with --push");
-            Err(ExitCode::from(2))
+            Err(Exit::from(2))
         }
         other => Ok(other),
     }
 }
 
-pub fn run(args: &Args) -> ExitCode {
+pub fn run(args: &Args) -> Exit {
     let options = match destination(args).and_then(|output| args.image.options(output)) {
         Ok(build) => PublishOptions {
             build,
@@ -119,17 +119,17 @@ pub struct PushArgs {
 }
 
 /// `[docker://]HOST/REPO:TAG` as a registry reference.
-pub(crate) fn registry_reference(text: &str) -> Result<RegistryRef, ExitCode> {
+pub(crate) fn registry_reference(text: &str) -> Result<RegistryRef, Exit> {
     match reference(text)? {
         ImageRef::Registry(r) => Ok(r),
         other => {
             eprintln!("error: `{other}` is not a registry reference");
-            Err(ExitCode::from(2))
+            Err(Exit::from(2))
         }
     }
 }
 
-pub fn run_push(args: &PushArgs) -> ExitCode {
+pub fn run_push(args: &PushArgs) -> Exit {
     let (source, target) = match reference(&args.source)
         .and_then(|source| Ok((source, registry_reference(&args.target)?)))
     {
@@ -147,7 +147,7 @@ pub fn run_push(args: &PushArgs) -> ExitCode {
         Ok(result) => result,
         Err(error) => {
             eprintln!("error: {}", crate::error_chain(&error));
-            return ExitCode::FAILURE;
+            return Exit::FAILURE;
         }
     };
     let text = if args.json {
@@ -165,7 +165,7 @@ pub fn run_push(args: &PushArgs) -> ExitCode {
         )
     };
     match crate::print(&text) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) => Exit::SUCCESS,
         Err(code) => code,
     }
 }

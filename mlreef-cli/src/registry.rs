@@ -1,7 +1,7 @@
 //! `mlreef pull`, `mlreef list` and `mlreef inspect IMAGE`: what a registry holds, read back.
 
+use crate::Exit;
 use std::fmt::Write as _;
-use std::process::ExitCode;
 
 use mlreef_core::oci::{ImageRef, RegistryOptions};
 use mlreef_core::platform::Platform;
@@ -23,15 +23,15 @@ fn options(insecure: &[String], platform: Option<&Platform>) -> ReadOptions {
 }
 
 /// Prints `text`, or the error (exit status 1).
-fn finish<T>(result: Result<T, mlreef_core::Error>, text: impl FnOnce(T) -> String) -> ExitCode {
+fn finish<T>(result: Result<T, mlreef_core::Error>, text: impl FnOnce(T) -> String) -> Exit {
     match result {
         Ok(value) => match crate::print(&text(value)) {
-            Ok(()) => ExitCode::SUCCESS,
+            Ok(()) => Exit::SUCCESS,
             Err(code) => code,
         },
         Err(error) => {
             eprintln!("error: {}", crate::error_chain(&error));
-            ExitCode::FAILURE
+            Exit::FAILURE
         }
     }
 }
@@ -74,7 +74,7 @@ pub struct PullArgs {
     json: bool,
 }
 
-pub fn run_pull(args: &PullArgs) -> ExitCode {
+pub fn run_pull(args: &PullArgs) -> Exit {
     let (source, output) = match registry_reference(&args.source)
         .and_then(|source| Ok((source, reference(&args.output)?)))
     {
@@ -83,7 +83,7 @@ pub fn run_pull(args: &PullArgs) -> ExitCode {
     };
     if !matches!(output, ImageRef::Layout { .. }) {
         eprintln!("error: `{output}` is not an OCI layout; pull writes oci:DIR[:TAG]");
-        return ExitCode::from(2);
+        return Exit::from(2);
     }
     let reporter = Reporter::new(args.json);
     let result = publish::pull(
@@ -142,7 +142,7 @@ pub struct ListArgs {
     json: bool,
 }
 
-pub fn run_list(args: &ListArgs) -> ExitCode {
+pub fn run_list(args: &ListArgs) -> Exit {
     let repository = match registry_reference(&args.repository) {
         Ok(r) => r,
         Err(code) => return code,
@@ -206,7 +206,7 @@ pub fn run_list(args: &ListArgs) -> ExitCode {
 }
 
 /// `mlreef inspect docker://...` or `oci:...`: the module a published image describes.
-pub fn run_inspect_image(text: &str, insecure: &[String], json: bool) -> ExitCode {
+pub fn run_inspect_image(text: &str, insecure: &[String], json: bool) -> Exit {
     let image = match reference(text) {
         Ok(image) => image,
         Err(code) => return code,

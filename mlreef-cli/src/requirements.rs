@@ -1,8 +1,8 @@
 //! `mlreef requirements`: a requirements file read exactly as pip reads it.
 
+use crate::Exit;
 use std::io::Write as _;
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use mlreef_core::Severity;
 use mlreef_core::requirements::{self, Options, Requirement, RequirementsFile, Target};
@@ -59,12 +59,12 @@ pub struct Args {
 }
 
 /// Runs `mlreef requirements` and returns the process exit status.
-pub fn run(args: &Args) -> ExitCode {
+pub fn run(args: &Args) -> Exit {
     let target = match Target::from_parts(args.python.as_deref(), args.platform.as_deref()) {
         Ok(target) => target,
         Err(error) => {
             eprintln!("error: {error}");
-            return ExitCode::from(2);
+            return Exit::from(2);
         }
     };
     // The repository and the `${VAR}` values default in the library, as in every binding.
@@ -83,7 +83,7 @@ pub fn run(args: &Args) -> ExitCode {
                 ""
             };
             eprintln!("{prefix}{}", crate::error_chain(&error));
-            return ExitCode::FAILURE;
+            return Exit::FAILURE;
         }
     };
     if let Some(target) = &target {
@@ -113,9 +113,9 @@ pub fn run(args: &Args) -> ExitCode {
         }
     }
     if file.first_error().is_some() {
-        ExitCode::FAILURE
+        Exit::FAILURE
     } else {
-        ExitCode::SUCCESS
+        Exit::SUCCESS
     }
 }
 

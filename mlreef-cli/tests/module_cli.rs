@@ -37,6 +37,50 @@ fn inspect_prints_the_discovered_module() {
 }
 
 #[test]
+fn inspect_describes_the_module_as_mlreef_yml_records_it() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("train.py"), TRAIN).unwrap();
+    let repo = path_str(dir.path());
+    let init = mlreef(&["init", repo]);
+    assert!(init.status.success(), "{init:?}");
+    // What a person sets in mlreef.yml is the module's, as publish describes it.
+    let path = dir.path().join("mlreef.yml");
+    let edited = fs::read_to_string(&path)
+        .unwrap()
+        .replace("kind: ALGORITHM", "kind: OPERATION")
+        .replace("description: ~", "description: \"Cleans a table\"");
+    fs::write(&path, edited).unwrap();
+    let output = mlreef(&["inspect", "--json", repo]);
+    assert!(output.status.success(), "{output:?}");
+    let module: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(module["kind"], "OPERATION");
+    assert_eq!(module["description"], "Cleans a table");
+    let before = fs::read_to_string(&path).unwrap();
+    assert!(before.contains("Cleans a table"), "inspect writes nothing");
+    // The code still counts: a new parameter is there at once.
+    fs::write(
+        dir.path().join("train.py"),
+        TRAIN.replace(
+            "p.parse_args()",
+            "p.add_argument('--rows', type=int)\np.parse_args()",
+        ),
+    )
+    .unwrap();
+    let output = mlreef(&["inspect", "--json", repo]);
+    let module: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(module["kind"], "OPERATION");
+    assert!(
+        module["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["name"] == "rows"),
+        "{module}"
+    );
+    assert_eq!(fs::read_to_string(&path).unwrap(), before);
+}
+
+#[test]
 fn inspect_fails_without_a_module_naming_candidates() {
     let dir = tempfile::tempdir().unwrap();
     fs::create_dir_all(dir.path().join("a")).unwrap();

@@ -182,12 +182,26 @@ fn publish_job_runs_on_the_branch_without_secrets_on_the_command_line() {
         job["rules"][0]["if"],
         "$CI_COMMIT_BRANCH == \"feature/gpu\""
     );
-    let script = job["script"][0].as_str().unwrap();
+    // A plain Python image, where the job installs this version of the command.
+    assert_eq!(job["image"], "python:3.12-slim");
+    let script: Vec<&str> = job["script"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|line| line.as_str().unwrap())
+        .collect();
     assert_eq!(
         script,
-        "mlreef publish . --push \"$CI_REGISTRY_IMAGE:feature-gpu-1\""
+        [
+            format!(
+                "command -v mlreef >/dev/null || pip install --quiet --no-cache-dir \"mlreef-core=={}\"",
+                env!("CARGO_PKG_VERSION")
+            )
+            .as_str(),
+            "mlreef publish . --push \"$CI_REGISTRY_IMAGE:feature-gpu-1\""
+        ]
     );
-    assert!(!text.contains("CI_REGISTRY_PASSWORD") || !script.contains("PASSWORD"));
+    assert!(script.iter().all(|line| !line.contains("PASSWORD")));
     assert!(job.get("services").is_none(), "no Docker-in-Docker");
 }
 

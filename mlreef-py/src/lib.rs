@@ -764,6 +764,15 @@ fn init_repository(
     result.map(InitOutcome).map_err(|e| errors::from_init(&e))
 }
 
+/// Runs the `mlreef` command with `argv` (the program's name first) and returns its exit
+/// status, without the GIL: what the package's `mlreef` console script does, so that
+/// `pip install mlreef-core` gives the command too. It prints to the process's stdout and
+/// stderr.
+#[pyfunction]
+fn _run_cli(py: Python<'_>, argv: Vec<std::ffi::OsString>) -> u8 {
+    detached(py, move || mlreef_cli::run(argv).code())
+}
+
 #[pymodule]
 fn _mlreef_core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
@@ -777,6 +786,7 @@ fn _mlreef_core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(image::pull, m)?)?;
     m.add_function(wrap_pyfunction!(image::inspect_image, m)?)?;
     m.add_function(wrap_pyfunction!(image::list_modules, m)?)?;
+    m.add_function(wrap_pyfunction!(_run_cli, m)?)?;
     m.add_class::<Diagnostic>()?;
     m.add_class::<Parameter>()?;
     m.add_class::<Extraction>()?;

@@ -7,7 +7,9 @@
 //! - `mlreef-publish`: publishes the image from the module's branch with `mlreef publish`,
 //!   which reads the registry login from `CI_REGISTRY_USER` / `CI_REGISTRY_PASSWORD` in its
 //!   environment (never from its command line); it needs no Docker daemon, so no
-//!   Docker-in-Docker service and no privileged runner;
+//!   Docker-in-Docker service and no privileged runner. It runs in a plain Python image and
+//!   installs the command (`pip install mlreef-core`, pinned to this version) when the image
+//!   does not have it;
 //! - `.mlreef-run`: a hidden job template that runs the published image with the input and
 //!   output paths as job variables (`INPUT_PATH`, `OUTPUT_PATH`) and any other parameter values
 //!   in `MLREEF_ARGS`, for pipelines that chain modules (`extends: .mlreef-run`).
@@ -34,10 +36,14 @@ pub const RUN_TEMPLATE: &str = ".mlreef-run";
 /// Where the image holds the repository's code.
 pub const CODE_DIR: &str = crate::module::image_paths::CODE_DIR;
 
+/// The Python package that gives the `mlreef` command, pinned to this version.
+pub const PACKAGE: &str = concat!("mlreef-core==", env!("CARGO_PKG_VERSION"));
+
 /// How to render `mlreef.yml`.
 #[derive(Debug, Clone)]
 pub struct PipelineOptions {
-    /// The image the publish job runs in; it must have the `mlreef` command.
+    /// The image the publish job runs in: one with Python 3.9 or later and pip (the job
+    /// installs [`PACKAGE`] there), or one that has the `mlreef` command already.
     pub mlreef_image: String,
     /// The stage of the publish job.
     pub stage: String,
@@ -46,10 +52,7 @@ pub struct PipelineOptions {
 impl Default for PipelineOptions {
     fn default() -> Self {
         PipelineOptions {
-            mlreef_image: format!(
-                "registry.gitlab.com/mlreef/mlreef:{}",
-                env!("CARGO_PKG_VERSION")
-            ),
+            mlreef_image: "python:3.12-slim".to_owned(),
             stage: "publish".to_owned(),
         }
     }
@@ -73,7 +76,12 @@ fn publish_job(module: &Module, options: &PipelineOptions) -> Json {
     json!({
         "stage": options.stage,
         "image": options.mlreef_image,
-        "script": [format!("mlreef publish . --push \"{}\"", image_tag(module))],
+        "script": [
+            format!(
+                "command -v mlreef >/dev/null || pip install --quiet --no-cache-dir \"{PACKAGE}\""
+            ),
+            format!("mlreef publish . --push \"{}\"", image_tag(module)),
+        ],
         "rules": [{"if": rule}],
     })
 }

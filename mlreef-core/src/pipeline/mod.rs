@@ -13,8 +13,8 @@ use crate::module::Module;
 pub use crate::module::{Change, MODULE_KEY, merge};
 pub use command::{CommandLineError, command_line, shell_line};
 pub use file::{
-    CODE_DIR, PUBLISH_JOB, PipelineError, PipelineFile, PipelineOptions, RUN_TEMPLATE, image_tag,
-    read, read_file, render,
+    CODE_DIR, PACKAGE, PUBLISH_JOB, PipelineError, PipelineFile, PipelineOptions, RUN_TEMPLATE,
+    image_tag, read, read_file, render,
 };
 pub use init::{FILE_NAME, InitError, InitOptions, InitOutcome, InitStatus, init, init_with};
 pub use values::{Assignment, values_from_text};

@@ -26,6 +26,7 @@ __all__ = [
     "RequirementsFile",
     "TagExistsError",
     "__version__",
+    "_run_cli",
     "build",
     "extract_parameters",
     "init",
@@ -360,3 +361,4 @@ def parse_requirements(
     repo: Optional[_Path] = None,
     allow_outside_repo: bool = False,
 ) -> RequirementsFile: ...
+def _run_cli(argv: list[str]) -> int: ...
