@@ -3,7 +3,8 @@
 //! - [`registry`]: a Debian `docker-registry` on 127.0.0.1. The test command
 //!   (`scripts/test.sh`) starts one anonymous and one with htpasswd basic auth for the whole
 //!   run and names them in `MLREEF_TEST_REGISTRY` and `MLREEF_TEST_REGISTRY_AUTH`; a test run
-//!   without them (`cargo test` alone) starts its own, stopped when the process ends.
+//!   without them (`cargo test` alone) starts its own, stopped (and its folder removed) by a
+//!   watchdog once the process has ended.
 //! - [`tool`]: the path of an independent tool (`skopeo`, `umoci`), or a panic that says how to
 //!   install it: a test that checks with a tool must not pass without it.
 
@@ -12,8 +13,8 @@ pub mod proxy;
 use std::fmt::Write as _;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Mutex, OnceLock};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 /// A registry to push to and pull from.
@@ -39,24 +40,14 @@ pub fn tool(name: &str) -> PathBuf {
         })
 }
 
-/// Registries started by this process, stopped when it exits.
-struct Started(Mutex<Vec<(Child, tempfile::TempDir)>>);
-
-impl Drop for Started {
-    fn drop(&mut self) {
-        if let Ok(mut children) = self.0.lock() {
-            for (child, _) in children.iter_mut() {
-                let _ = child.kill();
-                let _ = child.wait();
-            }
-        }
-    }
-}
-
-fn started() -> &'static Started {
-    static STARTED: OnceLock<Started> = OnceLock::new();
-    STARTED.get_or_init(|| Started(Mutex::new(Vec::new())))
-}
+/// Starts docker-registry (`$0`) with the config `$1` in a background watchdog that stops it
+/// once the test process `$2` is gone and removes its folder `$3` (a static is never dropped,
+/// so nothing inside the process could). The shell itself returns at once.
+const WATCHDOG: &str = r#"(
+    "$0" serve "$1" >/dev/null 2>&1 & registry=$!
+    while kill -0 "$2" 2>/dev/null; do sleep 1; done
+    kill "$registry"; wait "$registry"; rm -rf "$3"
+) >/dev/null 2>&1 &"#;
 
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
@@ -88,20 +79,23 @@ fn start(credentials: Option<(&str, &str)>) -> String {
     }
     let config_path = dir.path().join("config.yml");
     std::fs::write(&config_path, config).expect("registry config");
-    let child = Command::new(tool("docker-registry"))
-        .arg("serve")
+    // The registry outlives no test run: a watchdog stops it when this process ends.
+    let dir = dir.keep();
+    let started = Command::new("/bin/sh")
+        .arg("-c")
+        .arg(WATCHDOG)
+        .arg(tool("docker-registry"))
         .arg(&config_path)
+        .arg(std::process::id().to_string())
+        .arg(&dir)
+        .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
-        .spawn()
-        .expect("docker-registry starts");
+        .status()
+        .expect("sh runs");
+    assert!(started.success(), "docker-registry starts");
     let address = format!("127.0.0.1:{port}");
     wait_for(&address);
-    started()
-        .0
-        .lock()
-        .expect("the registry list")
-        .push((child, dir));
     address
 }
 

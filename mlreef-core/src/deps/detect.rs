@@ -111,10 +111,14 @@ fn program_version(name: &str) -> Option<(u32, u32)> {
     Some((number(major)?, number(minor)?))
 }
 
-/// A layer entry's path, normalized (`./usr//bin/` -> `usr/bin`); `None` for the root itself;
-/// `Err` with the path as written when it is absolute or has a `..` component.
+/// A layer entry's path, normalized (`./usr//bin/` -> `usr/bin`); `None` for the root itself
+/// (`./`, and `/`, which umoci writes); `Err` with the path as written when it is absolute or
+/// has a `..` component.
 fn normalize(raw: &[u8]) -> Result<Option<String>, String> {
     let text = String::from_utf8_lossy(raw);
+    if text.split('/').all(|part| part.is_empty() || part == ".") {
+        return Ok(None);
+    }
     if text.starts_with('/') {
         return Err(text.into_owned());
     }
@@ -469,6 +473,9 @@ mod tests {
             Some("usr/bin")
         );
         assert_eq!(normalize(b"./").unwrap(), None);
+        // The root's own entry, as umoci writes it, is the root, not a way out of it.
+        assert_eq!(normalize(b"/").unwrap(), None);
+        assert_eq!(normalize(b"/./").unwrap(), None);
         assert!(normalize(b"/etc/passwd").is_err());
         assert!(normalize(b"usr/../../etc").is_err());
         assert!(normalize(b"..").is_err());

@@ -369,7 +369,9 @@ impl Registry {
                     size: d.size(),
                     diff_id,
                     role: LayerRole::Base,
-                    cached: true,
+                    // In the store from an earlier fetch; else fetched when needed (or never,
+                    // when a push mounts it).
+                    cached: store.contains(d.digest()),
                     created_by: format!("from {r}"),
                     location: Location::Registry {
                         registry: r.registry.clone(),
