@@ -62,7 +62,10 @@ fn main() -> ExitCode {
     };
     for diagnostic in &published.diagnostics {
         if diagnostic.severity != Severity::Info {
-            eprintln!("{}[{}]: {}", diagnostic.severity, diagnostic.code, diagnostic.message);
+            eprintln!(
+                "{}[{}]: {}",
+                diagnostic.severity, diagnostic.code, diagnostic.message
+            );
         }
     }
     let module = &published.module;
@@ -82,4 +85,3 @@ fn main() -> ExitCode {
     }
     ExitCode::SUCCESS
 }
-
