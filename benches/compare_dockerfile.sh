@@ -32,8 +32,8 @@
 #   MODULE=DIR              another module (a train.py and a requirements.txt at its top)
 #   MLREEF_TEST_ROOTFS=DIR  the Debian base (default ~/.cache/mlreef-tests/bookworm-python3,
 #                           made here as scripts/test.sh makes it when missing)
-# Installs what is missing: buildah, docker-registry, skopeo, umoci, debootstrap (apt) and uv
-# (into .venv, which mlreef's dependency install uses).
+# Installs what is missing (scripts/setup.sh): buildah, docker-registry, skopeo, umoci,
+# debootstrap (apt) and uv (into .venv, which mlreef's dependency install uses).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -66,88 +66,34 @@ if [[ -n "${BUILDAH_TIMESTAMP:-}" ]]; then
     bud_options=(--timestamp "$BUILDAH_TIMESTAMP")
 fi
 
-# --- tools ------------------------------------------------------------------------------------
-step="apt-get install"
-missing=()
-for package in buildah docker-registry skopeo umoci debootstrap; do
-    dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
-done
-if ((${#missing[@]} > 0)); then
-    say "installing ${missing[*]}"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
-step="uv"
-if [[ ! -x .venv/bin/uv ]]; then
-    [[ -x .venv/bin/python ]] || { say "creating .venv"; python3 -m venv .venv; }
-    say "installing uv into .venv"
-    .venv/bin/python -m pip install -q uv
-fi
-export PATH="$root/.venv/bin:$PATH"
+# --- tools, the base, the registry (scripts/setup.sh, as the test command has them) -------------
+step="setup"
+source scripts/setup.sh
+need_apt buildah docker-registry skopeo umoci debootstrap
+need_venv uv=uv
 
 step="cargo build"
 say "building the release mlreef"
 cargo build --release -q -p mlreef-cli
 mlreef="$root/target/release/mlreef"
 
-# --- the Debian base root file system -----------------------------------------------------------
 step="debootstrap"
 if [[ -n "${MLREEF_TEST_ROOTFS:-}" ]]; then
-    rootfs="$MLREEF_TEST_ROOTFS"
-    [[ -x "$rootfs/usr/bin/python3" ]] || { echo "error: MLREEF_TEST_ROOTFS=$rootfs has no usr/bin/python3" >&2; exit 1; }
+    [[ -x "$MLREEF_TEST_ROOTFS/usr/bin/python3" ]] \
+        || { echo "error: MLREEF_TEST_ROOTFS=$MLREEF_TEST_ROOTFS has no usr/bin/python3" >&2; exit 1; }
 else
-    # As scripts/test.sh makes it, in the same place: reused when its completion marker is there.
-    rootfs_cache="${MLREEF_TEST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/mlreef-tests}"
-    rootfs="$rootfs_cache/bookworm-python3"
-    if [[ ! -e "$rootfs.complete" ]]; then
-        say "making a Debian bookworm base in $rootfs (once; about a minute)"
-        rm -rf "$rootfs.partial" "$rootfs"
-        mkdir -p "$rootfs_cache"
-        debootstrap --variant=minbase --include=python3,python3-pip,ca-certificates bookworm \
-            "$rootfs.partial" >"$rootfs_cache/debootstrap.log" 2>&1 \
-            || { tail -20 "$rootfs_cache/debootstrap.log" >&2; exit 1; }
-        rm -rf "$rootfs.partial"/var/cache/apt/archives/*.deb
-        mv "$rootfs.partial" "$rootfs"
-        touch "$rootfs.complete"
-    fi
+    debian_base
 fi
+rootfs="$MLREEF_TEST_ROOTFS"
 
-# --- the work folder and the registry ----------------------------------------------------------
+# The work folder is the services folder of setup.sh, removed (with the registry stopped) when
+# this script ends.
 step="registry"
-work="$(mktemp -d -t mlreef-compare.XXXXXX)"
+work="$services"
 mkdir -p "$work/logs"
-registry_pid=""
-cleanup() {
-    if [[ -n "$registry_pid" ]]; then
-        kill "$registry_pid" 2>/dev/null || true
-        wait "$registry_pid" 2>/dev/null || true
-    fi
-    rm -rf "$work"
-}
-trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
-
-port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-address="127.0.0.1:$port"
-cat >"$work/registry.yml" <<YAML
-version: 0.1
-log:
-  level: error
-storage:
-  filesystem:
-    rootdirectory: $work/registry
-http:
-  addr: $address
-YAML
-docker-registry serve "$work/registry.yml" >"$work/logs/registry.log" 2>&1 &
-registry_pid=$!
-for _ in $(seq 200); do
-    python3 -c "import socket; socket.create_connection(('127.0.0.1', $port), 1)" 2>/dev/null && break
-    sleep 0.05
-done
-python3 -c "import socket; socket.create_connection(('127.0.0.1', $port), 1)" 2>/dev/null \
-    || { echo "error: the registry did not start: $(cat "$work/logs/registry.log")" >&2; exit 1; }
+start_registry registry address
 say "registry at $address, work folder $work"
 
 # --- the base image, once -----------------------------------------------------------------------
