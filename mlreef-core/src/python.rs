@@ -117,7 +117,9 @@ pub fn with_stack_for<T>(source_len: usize, f: impl FnOnce() -> T) -> T {
     // Room for the interpreter's own depth limits on a small script: the bad-input tests run
     // the deepest cases on 2 MiB test threads, where this is the stack they get.
     const MIN: usize = 4 << 20;
-    const MAX: usize = 4 << 30;
+    // Enough for the largest script read ([`crate::source::MAX_SOURCE_BYTES`]); a larger
+    // reservation fails (and stacker panics) under an address-space limit of a few GiB.
+    const MAX: usize = crate::source::MAX_SOURCE_BYTES * 256;
     let size = source_len.saturating_mul(256).clamp(MIN, MAX);
     stacker::maybe_grow(size, size, f)
 }
