@@ -342,6 +342,16 @@ fn hostile_repositories() {
         ),
     ));
 
+    // Under the limit, but its worst-case stack (256 bytes a byte) is more than the 3 GiB
+    // address space: read with the stack there is room for.
+    let r = repo(root, "large-script");
+    let end = big[..12 << 20].rfind('\n').unwrap() + 1;
+    std::fs::write(r.join("train.py"), &big[..end]).unwrap();
+    cases.push((
+        "12 MB entry point, params",
+        run(vec!["params".into(), s(&r.join("train.py"))], 0, "--epochs"),
+    ));
+
     // Requirement includes.
     let r = repo(root, "cycle");
     std::fs::write(r.join("requirements.txt"), "-r other.txt\nnumpy\n").unwrap();

@@ -57,9 +57,9 @@ fn display_path(path: Option<&Path>) -> String {
 }
 
 /// The largest Python source read or extracted: far beyond any hand-written script, and small
-/// enough that the stack its deepest syntax tree may need can be reserved
-/// ([`crate::python::with_stack_for`]).
-pub const MAX_SOURCE_BYTES: usize = 8 << 20;
+/// enough that the stack its deepest syntax tree may need (256 bytes a byte, 4 GiB) can be
+/// reserved ([`crate::python::with_stack_for`]).
+pub const MAX_SOURCE_BYTES: usize = 16 << 20;
 
 /// Refuses a source of `size` bytes over [`MAX_SOURCE_BYTES`].
 pub(crate) fn check_size(size: u64, path: Option<&Path>) -> Result<(), Error> {
