@@ -117,8 +117,8 @@ pub fn with_stack_for<T>(source_len: usize, f: impl FnOnce() -> T) -> T {
     // Room for the interpreter's own depth limits on a small script: the bad-input tests run
     // the deepest cases on 2 MiB test threads, where this is the stack they get.
     const MIN: usize = 4 << 20;
-    // Enough for the largest script read ([`crate::source::MAX_SOURCE_BYTES`]).
-    const MAX: usize = crate::source::MAX_SOURCE_BYTES * 256;
+    // Enough for the largest script read (16 MiB, the source module's limit).
+    const MAX: usize = 4 << 30;
     let mut size = source_len.saturating_mul(256).clamp(MIN, MAX);
     // stacker panics when the stack cannot be mapped, as under an address-space limit
     // (`ulimit -v`) smaller than the reservation: probe for the room first and ask for less
