@@ -31,7 +31,8 @@ MLREEF_REGISTRY, or any registry when it is unset); CI_REGISTRY_USER / CI_REGIST
 CI_REGISTRY (GitLab CI); docker's config.json (DOCKER_CONFIG, else ~/.docker) and
 REGISTRY_AUTH_FILE, with their credential helpers. localhost and 127.0.0.0/8 are reached over
 plain HTTP; other hosts over HTTPS unless --insecure names them. Credentials never appear in
-what is printed.
+what is printed. MLREEF_REGISTRY_TIMEOUT (seconds, default 60) bounds connecting and each wait
+for bytes from a registry.
 
 Exit status: 0 when the image was pushed or written (or the tag already named it), 1 when it
 could not be (nothing is tagged then), 2 on a usage error.")]

@@ -82,6 +82,7 @@ pub fn extract_file(path: &Path) -> Result<DecoratorExtraction, Error> {
 }
 
 fn extract_at(source: &str, path: Option<&Path>) -> Result<DecoratorExtraction, Error> {
+    crate::source::check_size(source.len() as u64, path)?;
     // The tree is built, walked and dropped on the big stack: all three recurse.
     with_stack_for(source.len(), || {
         let module = crate::source::parse(source, path)?;

@@ -120,7 +120,8 @@ fn script(error: &argparse::Error) -> Location<'_> {
     let path = match error {
         argparse::Error::Syntax { path, .. }
         | argparse::Error::NotUtf8 { path, .. }
-        | argparse::Error::Binary { path } => path.as_deref(),
+        | argparse::Error::Binary { path }
+        | argparse::Error::TooLarge { path, .. } => path.as_deref(),
         argparse::Error::Io { path, .. } => Some(path.as_path()),
     };
     positioned(path, error.position())

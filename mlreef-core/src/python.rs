@@ -117,7 +117,15 @@ pub fn with_stack_for<T>(source_len: usize, f: impl FnOnce() -> T) -> T {
     // Room for the interpreter's own depth limits on a small script: the bad-input tests run
     // the deepest cases on 2 MiB test threads, where this is the stack they get.
     const MIN: usize = 4 << 20;
+    // Enough for the largest script read (16 MiB, the source module's limit).
     const MAX: usize = 4 << 30;
-    let size = source_len.saturating_mul(256).clamp(MIN, MAX);
+    let mut size = source_len.saturating_mul(256).clamp(MIN, MAX);
+    // stacker panics when the stack cannot be mapped, as under an address-space limit
+    // (`ulimit -v`) smaller than the reservation: probe for the room first and ask for less
+    // when there is none (a realistic script needs far less than the worst case).
+    while size > MIN && Vec::<u8>::new().try_reserve_exact(size).is_err() {
+        size /= 2;
+    }
+    let size = size.max(MIN);
     stacker::maybe_grow(size, size, f)
 }

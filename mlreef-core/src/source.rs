@@ -29,6 +29,8 @@ pub enum Error {
     },
     #[error("{}: looks like a binary file (contains NUL bytes), not a Python script", display_path(path.as_deref()))]
     Binary { path: Option<PathBuf> },
+    #[error("{}: {size} bytes is more than a Python script may have ({MAX_SOURCE_BYTES} bytes)", display_path(path.as_deref()))]
+    TooLarge { path: Option<PathBuf>, size: u64 },
     #[error("cannot read `{}`", path.display())]
     Io {
         path: PathBuf,
@@ -54,18 +56,58 @@ fn display_path(path: Option<&Path>) -> String {
     path.map_or_else(|| "<source>".to_owned(), |p| p.display().to_string())
 }
 
+/// The largest Python source read or extracted: far beyond any hand-written script, and small
+/// enough that the stack its deepest syntax tree may need (256 bytes a byte, 4 GiB) can be
+/// reserved ([`crate::python::with_stack_for`]).
+pub const MAX_SOURCE_BYTES: usize = 16 << 20;
+
+/// Refuses a source of `size` bytes over [`MAX_SOURCE_BYTES`].
+pub(crate) fn check_size(size: u64, path: Option<&Path>) -> Result<(), Error> {
+    if size > MAX_SOURCE_BYTES as u64 {
+        return Err(Error::TooLarge {
+            path: path.map(Path::to_path_buf),
+            size,
+        });
+    }
+    Ok(())
+}
+
 /// Reads a Python source file: UTF-8 (a BOM is allowed), no NUL bytes.
 pub fn read(path: &Path) -> Result<String, Error> {
     // Not fs_err: `Error::Io` names the path itself.
-    let bytes = std::fs::read(path).map_err(|source| Error::Io {
+    let io = |source| Error::Io {
         path: path.to_path_buf(),
         source,
-    })?;
+    };
+    if let Ok(meta) = std::fs::metadata(path) {
+        check_size(meta.len(), Some(path))?;
+    }
+    let bytes = read_regular(path, MAX_SOURCE_BYTES as u64).map_err(io)?;
+    check_size(bytes.len() as u64, Some(path))?;
     decode(bytes, Some(path))
+}
+
+/// Reads a file, at most `limit` bytes and one more (so that the caller can tell it is too
+/// large). A FIFO, device or directory is refused before it is opened: reading one could block
+/// forever or never end.
+pub(crate) fn read_regular(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::Read as _;
+    if !std::fs::metadata(path)?.is_file() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a regular file",
+        ));
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)?;
+    Ok(bytes)
 }
 
 /// Decodes the bytes of a Python source file; `path` names it in errors.
 pub fn decode(bytes: Vec<u8>, path: Option<&Path>) -> Result<String, Error> {
+    check_size(bytes.len() as u64, path)?;
     let path = path.map(Path::to_path_buf);
     if bytes.contains(&0) {
         return Err(Error::Binary { path });

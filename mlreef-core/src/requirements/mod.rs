@@ -299,7 +299,7 @@ impl RequirementsFile {
 
 /// Reads a requirements file and its includes, or a conda environment file (`.yml`, `.yaml`).
 pub fn parse_file(path: &Path, options: &Options) -> Result<RequirementsFile, Error> {
-    let bytes = fs_err::read(path).map_err(|source| Error::Io {
+    let bytes = crate::source::read_regular(path, u64::MAX).map_err(|source| Error::Io {
         path: path.to_owned(),
         source,
     })?;
@@ -680,7 +680,8 @@ impl Walker<'_> {
             return;
         }
         // Not fs_err: the message names the file itself, as written.
-        let bytes = match std::fs::read(&path) {
+        // Not a FIFO or a device, which could block or never end.
+        let bytes = match crate::source::read_regular(&path, u64::MAX) {
             Ok(bytes) => bytes,
             Err(error) => {
                 self.diagnostic(

@@ -339,6 +339,7 @@ struct Interp<'a> {
 }
 
 pub(crate) fn run(source: &str, options: &Options) -> Result<Extraction, Error> {
+    crate::source::check_size(source.len() as u64, options.path.as_deref())?;
     with_stack_for(source.len(), || {
         let parsed = crate::source::parse(source, options.path.as_deref())?;
         let arena = Arena::new();

@@ -47,7 +47,8 @@ pub struct RegistryOptions {
     pub credentials: Vec<(String, Credentials)>,
     /// Hosts reached over plain HTTP besides `localhost` and `127.0.0.0/8`.
     pub insecure: Vec<String>,
-    /// How long connecting, and each wait for bytes, may take (60 s when `None`).
+    /// How long connecting, and each wait for bytes, may take (when `None`, the seconds in
+    /// `MLREEF_REGISTRY_TIMEOUT`, else 60 s).
     pub timeout: Option<Duration>,
     /// Retries of one request after a connection error, `408`, `429` or `5xx` (4 when
     /// `None`).

@@ -178,7 +178,17 @@ fn transient(status: StatusCode) -> bool {
 
 impl Transport {
     pub fn new(options: &RegistryOptions, env: Env) -> Result<Transport, Error> {
-        let timeout = options.timeout.unwrap_or(Duration::from_mins(1));
+        // `MLREEF_REGISTRY_TIMEOUT` (seconds) sets the default for programs, such as the
+        // command, that do not choose one.
+        let timeout = options
+            .timeout
+            .or_else(|| {
+                env("MLREEF_REGISTRY_TIMEOUT")
+                    .and_then(|s| s.trim().parse::<u64>().ok())
+                    .filter(|&s| s > 0)
+                    .map(Duration::from_secs)
+            })
+            .unwrap_or(Duration::from_mins(1));
         let http = reqwest::Client::builder()
             .connect_timeout(timeout)
             .read_timeout(timeout)
