@@ -302,14 +302,21 @@ impl Registry {
 
         // Manifests last: each platform's by digest, then the top one by tag.
         for (digest, media_type, bytes) in manifests {
-            self.put_manifest(target, digest.as_ref(), &media_type, bytes, report)
-                .await?;
+            self.put_manifest_or_found(
+                target,
+                digest.as_ref(),
+                &digest,
+                &media_type,
+                bytes,
+                report,
+            )
+            .await?;
         }
         report(&PushEvent::Manifest {
             reference: tag.clone(),
         })
         .map_err(|_| Error::Cancelled)?;
-        self.put_manifest(target, &tag, &top_type, top, report)
+        self.put_manifest_or_found(target, &tag, &top_digest, &top_type, top, report)
             .await?;
         // The tag is confirmed by what the registry says it names.
         match self.head_manifest(target, &tag).await? {
@@ -330,6 +337,31 @@ impl Registry {
             digest: top_digest,
             stats: stats.snapshot(),
         })
+    }
+
+    /// Puts a manifest under `reference`; a refusal is no failure when `reference` names
+    /// `digest` by then: another push of the same image got there at the same moment (Debian's
+    /// docker-registry answers one of two simultaneous writes of the same manifest with
+    /// `DIGEST_INVALID`).
+    async fn put_manifest_or_found(
+        &self,
+        target: &RegistryRef,
+        reference: &str,
+        digest: &Digest,
+        media_type: &str,
+        bytes: Vec<u8>,
+        report: Report<'_>,
+    ) -> Result<(), Error> {
+        match self
+            .put_manifest(target, reference, media_type, bytes, report)
+            .await
+        {
+            Ok(()) => Ok(()),
+            Err(error) => match self.head_manifest(target, reference).await {
+                Ok(Some(found)) if found == *digest => Ok(()),
+                _ => Err(error),
+            },
+        }
     }
 
     async fn head_manifest(
@@ -502,7 +534,23 @@ impl Registry {
                     tokio::time::sleep(std::time::Duration::from_millis(250 << attempt.min(5)))
                         .await;
                 }
-                Err(error) => return Err(error),
+                Err(error) => {
+                    // Another push of the same blob may have finished first (the registry then
+                    // refuses one of the two): what counts is that the blob is there.
+                    let there = self
+                        .transport
+                        .send(&target.registry, &head, &[StatusCode::NOT_FOUND], &|_| {})
+                        .await
+                        .is_ok_and(|r| r.status().is_success());
+                    if !there {
+                        return Err(error);
+                    }
+                    stats.skipped.fetch_add(1, Ordering::SeqCst);
+                    return check(PushEvent::Skipped {
+                        digest,
+                        size: blob.size,
+                    });
+                }
             }
         }
         stats.uploaded.fetch_add(1, Ordering::SeqCst);
