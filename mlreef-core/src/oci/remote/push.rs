@@ -339,10 +339,11 @@ impl Registry {
         })
     }
 
-    /// Puts a manifest under `reference`; a refusal is no failure when `reference` names
-    /// `digest` by then: another push of the same image got there at the same moment (Debian's
+    /// Puts a manifest under `reference`. A refusal is no failure when `reference` names
+    /// `digest` by then: another push of the same image got there at the same moment. Debian's
     /// docker-registry answers one of two simultaneous writes of the same manifest with
-    /// `DIGEST_INVALID`).
+    /// `DIGEST_INVALID` while the other is still being linked, so that answer is tried again
+    /// (a few times, a moment apart) before it counts.
     async fn put_manifest_or_found(
         &self,
         target: &RegistryRef,
@@ -352,15 +353,30 @@ impl Registry {
         bytes: Vec<u8>,
         report: Report<'_>,
     ) -> Result<(), Error> {
-        match self
-            .put_manifest(target, reference, media_type, bytes, report)
-            .await
-        {
-            Ok(()) => Ok(()),
-            Err(error) => match self.head_manifest(target, reference).await {
-                Ok(Some(found)) if found == *digest => Ok(()),
-                _ => Err(error),
-            },
+        const ATTEMPTS: u64 = 4;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let error = match self
+                .put_manifest(target, reference, media_type, bytes.clone(), report)
+                .await
+            {
+                Ok(()) => return Ok(()),
+                Err(error) => error,
+            };
+            if let Ok(Some(found)) = self.head_manifest(target, reference).await
+                && found == *digest
+            {
+                return Ok(());
+            }
+            let raced = matches!(
+                &error,
+                Error::Registry { status: Some(400), code: Some(code), .. } if code == "DIGEST_INVALID"
+            );
+            if !raced || attempt == ATTEMPTS {
+                return Err(error);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(200 * attempt)).await;
         }
     }
 
