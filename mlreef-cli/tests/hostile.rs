@@ -5,10 +5,11 @@
 
 use std::fmt::Write as _;
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::Value;
+
+mod common;
 
 /// What a case must end with.
 struct Expect {
@@ -25,49 +26,11 @@ const BOUNDED: Expect = Expect {
     parameters: None,
 };
 
-/// Runs `mlreef ARGS` with an address-space limit; a run that outlives `limit` is killed and
-/// the test fails as a hang.
+/// Runs `mlreef ARGS` through [`common::mlreef_limited`]; a run that outlives five minutes or
+/// ends by a signal fails the test.
 fn run_limited(args: &[&str]) -> (i32, String, String) {
-    let quoted: Vec<String> = args
-        .iter()
-        .map(|a| format!("'{}'", a.replace('\'', r"'\''")))
-        .collect();
-    let script = format!(
-        "ulimit -v 3145728 && exec '{}' {}",
-        env!("CARGO_BIN_EXE_mlreef"),
-        quoted.join(" ")
-    );
-    let out_dir = tempfile::tempdir().unwrap();
-    let stdout = std::fs::File::create(out_dir.path().join("out")).unwrap();
-    let stderr = std::fs::File::create(out_dir.path().join("err")).unwrap();
-    let mut child = Command::new("sh")
-        .arg("-c")
-        .arg(&script)
-        .stdout(Stdio::from(stdout))
-        .stderr(Stdio::from(stderr))
-        .spawn()
-        .expect("sh runs");
-    let started = Instant::now();
-    let limit = Duration::from_mins(5);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if started.elapsed() > limit {
-            let _ = child.kill();
-            panic!("`mlreef {}` did not finish: a hang", args.join(" "));
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let read = |name: &str| std::fs::read_to_string(out_dir.path().join(name)).unwrap_or_default();
-    let code = status.code().unwrap_or_else(|| {
-        panic!(
-            "`mlreef {}` was killed by a signal ({status}); stderr: {}",
-            args.join(" "),
-            read("err")
-        )
-    });
-    (code, read("out"), read("err"))
+    common::mlreef_limited(args, &[], Duration::from_mins(5))
+        .unwrap_or_else(|problem| panic!("`mlreef {}` {problem}", args.join(" ")))
 }
 
 fn check_script(name: &str, source: &str, expect: &Expect) {

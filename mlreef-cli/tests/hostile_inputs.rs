@@ -9,12 +9,14 @@ use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use flate2::Compression;
 use flate2::write::GzEncoder;
 use sha2::{Digest, Sha256};
+
+mod common;
 
 const LIMIT: Duration = Duration::from_mins(1);
 
@@ -38,54 +40,16 @@ fn run(args: Vec<String>, status: i32, says: &str) -> Run {
     }
 }
 
-/// Runs `mlreef ARGS` with an address-space limit, killed after [`LIMIT`]. Returns the exit
-/// status, stdout and stderr, or why the run was not an orderly exit.
+/// Runs a case through [`common::mlreef_limited`] with [`LIMIT`], the shared cache and a fixed
+/// time.
 fn run_limited(case: &Run, cache: &Path) -> Result<(i32, String, String), String> {
-    let quoted: Vec<String> = case
-        .args
-        .iter()
-        .map(|a| format!("'{}'", a.replace('\'', r"'\''")))
-        .collect();
-    let script = format!(
-        "ulimit -v 3145728 && exec '{}' {}",
-        env!("CARGO_BIN_EXE_mlreef"),
-        quoted.join(" ")
-    );
-    let out_dir = tempfile::tempdir().unwrap();
-    let stdout = std::fs::File::create(out_dir.path().join("out")).unwrap();
-    let stderr = std::fs::File::create(out_dir.path().join("err")).unwrap();
-    let mut child = Command::new("sh")
-        .arg("-c")
-        .arg(&script)
-        .env("MLREEF_CACHE", cache)
-        .env("SOURCE_DATE_EPOCH", "1700000000")
-        .envs(case.env.iter().map(|(k, v)| (k, v)))
-        .stdin(Stdio::null())
-        .stdout(Stdio::from(stdout))
-        .stderr(Stdio::from(stderr))
-        .spawn()
-        .expect("sh runs");
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if started.elapsed() > LIMIT {
-            let _ = child.kill();
-            let _ = child.wait();
-            return Err(format!("did not finish within {LIMIT:?}: a hang"));
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let read = |name: &str| {
-        String::from_utf8_lossy(&std::fs::read(out_dir.path().join(name)).unwrap_or_default())
-            .into_owned()
-    };
-    let (out, err) = (read("out"), read("err"));
-    match status.code() {
-        Some(code) => Ok((code, out, err)),
-        None => Err(format!("killed by a signal ({status}); stderr: {err}")),
-    }
+    let args: Vec<&str> = case.args.iter().map(String::as_str).collect();
+    let mut env = vec![
+        ("MLREEF_CACHE", cache.to_str().expect("UTF-8 path")),
+        ("SOURCE_DATE_EPOCH", "1700000000"),
+    ];
+    env.extend(case.env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    common::mlreef_limited(&args, &env, LIMIT)
 }
 
 /// Runs every case, and fails with all the cases that did not end as expected.
