@@ -10,7 +10,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use mlreef_testing::{chroot, path_str, registry, rootfs, skopeo, unpack};
+use mlreef_testing::{chroot, image_process, path_str, registry, rootfs, skopeo, unpack};
 use serde_json::Value;
 
 mod common;
@@ -39,22 +39,6 @@ fn mlreef_ok(args: &[&str], cache: &Path) -> String {
         text(&output.stderr)
     );
     text(&output.stdout)
-}
-
-/// The environment and working folder the image gives its process, from the runtime config
-/// umoci made of it.
-fn image_process(bundle: &Path) -> (Vec<(String, String)>, String) {
-    let config: Value =
-        serde_json::from_slice(&fs::read(bundle.join("config.json")).unwrap()).unwrap();
-    let env = config["process"]["env"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|e| e.as_str()?.split_once('='))
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .collect();
-    let cwd = config["process"]["cwd"].as_str().unwrap().to_owned();
-    (env, cwd)
 }
 
 /// A PNG's width and height, from its header.

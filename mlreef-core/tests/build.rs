@@ -17,7 +17,7 @@ use mlreef_core::platform::Platform;
 use mlreef_core::progress::Silent;
 use mlreef_core::publish::{BuildOptions, BuildResult, build};
 use mlreef_core::{Error, error_chain};
-use mlreef_testing::{chroot, path_str, rootfs, skopeo, unpack};
+use mlreef_testing::{chroot, image_process, path_str, rootfs, skopeo, unpack};
 use oci_common::{verify_archive, verify_layout};
 use serde_json::Value;
 
@@ -98,19 +98,6 @@ fn roles(result: &BuildResult, platform: usize) -> Vec<LayerRole> {
         .layers
         .iter()
         .map(|l| l.role)
-        .collect()
-}
-
-/// The image's environment, as umoci gave it to the runtime config of the bundle.
-fn bundle_env(bundle: &Path) -> Vec<(String, String)> {
-    let config: Value =
-        serde_json::from_slice(&fs::read(bundle.join("bundle/config.json")).unwrap()).unwrap();
-    config["process"]["env"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|e| e.as_str()?.split_once('='))
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
         .collect()
 }
 
@@ -225,7 +212,7 @@ fn a_module_runs_inside_its_image_on_a_debian_base() {
     );
     assert!(!root.join("workdir/.env").exists() && !root.join("workdir/data").exists());
 
-    let env = bundle_env(bundle.path());
+    let (env, _) = image_process(&bundle.path().join("bundle"));
     assert!(
         env.contains(&("PYTHONPATH".into(), image_paths::SITE_PACKAGES.into())),
         "{env:?}"

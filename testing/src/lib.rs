@@ -217,6 +217,23 @@ pub fn unpack(layout: &Path, tag: &str) -> tempfile::TempDir {
     bundle
 }
 
+/// The environment and working folder an image gives its process, from the runtime config
+/// umoci made of it: `bundle` is the folder holding `config.json` and `rootfs`.
+#[must_use]
+pub fn image_process(bundle: &Path) -> (Vec<(String, String)>, String) {
+    let text = std::fs::read(bundle.join("config.json")).expect("the bundle's config.json");
+    let config: serde_json::Value = serde_json::from_slice(&text).expect("a JSON runtime config");
+    let env = config["process"]["env"]
+        .as_array()
+        .expect("process.env")
+        .iter()
+        .filter_map(|e| e.as_str()?.split_once('='))
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+    let cwd = config["process"]["cwd"].as_str().unwrap_or("/").to_owned();
+    (env, cwd)
+}
+
 /// Runs `argv` inside `rootfs` with `chroot` (root only), with a clean environment plus `env`
 /// and the image's working directory `cwd`.
 #[must_use]
