@@ -6,7 +6,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(dirname "$here")"
-shared="${MLREEF_SHARED_CORPUS:-/work/shared/corpus/requirements}"
+shared="${MLREEF_SHARED_CORPUS:-$repo/../shared/corpus/requirements}"
 
 targets=(requirements requirement_line environment argparse decorators mlreef_yml command_line image_ref oci_json)
 for t in "${targets[@]}"; do mkdir -p "$here/corpus/$t"; done

@@ -1,34 +1,5 @@
-//! `mlreef.yml` text: read it; when it holds a module, render it (over the file and on its
-//! own) and read that again, which must give the same module.
+//! `mlreef.yml` text: read, and a module in it rendered and read back as the same module.
+//! The body, and what each input byte means, is `mlreef_fuzz::targets::mlreef_yml`.
 #![no_main]
 
-use libfuzzer_sys::fuzz_target;
-use mlreef_core::pipeline::{PipelineOptions, read, render};
-
-fuzz_target!(|data: &[u8]| {
-    mlreef_fuzz::run(|| {
-        let text = String::from_utf8_lossy(data);
-        let file = match read(&text, None) {
-            Ok(file) => file,
-            Err(error) => {
-                let _ = error.to_string();
-                return;
-            }
-        };
-        let Some(module) = &file.module else {
-            return;
-        };
-        let options = PipelineOptions::default();
-        for existing in [Some(&file), None] {
-            let rendered = render(module, existing, &options);
-            let again = read(&rendered, None).unwrap_or_else(|error| {
-                panic!("a rendered mlreef.yml does not read back: {error}\n{rendered}")
-            });
-            assert_eq!(
-                again.module.as_ref(),
-                Some(module),
-                "a rendered mlreef.yml reads back as another module:\n{rendered}"
-            );
-        }
-    });
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| mlreef_fuzz::targets::mlreef_yml(data));
