@@ -2,26 +2,13 @@
  * (and sanitizers where the compiler has them) by mlreef-ffi/tests/c_api.rs, which passes the
  * fixtures folder as argv[1]. Prints "ok N checks" and exits 0, or names the failed check. */
 #include "mlreef.h"
+#include "check.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static int checks = 0;
-static int failures = 0;
-
-#define CHECK(cond)                                                                   \
-    do {                                                                              \
-        checks++;                                                                     \
-        if (!(cond)) {                                                                \
-            failures++;                                                               \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-        }                                                                             \
-    } while (0)
-
 static const char *S(const char *s) { return s; }
-#define LEN(s) strlen(s)
-
 static int contains(const char *haystack, const char *needle) {
     return haystack != NULL && strstr(haystack, needle) != NULL;
 }
@@ -201,10 +188,5 @@ int main(int argc, char **argv) {
     mlreef_error_free(NULL);
     CHECK(mlreef_error_code(NULL) == MLREEF_ERROR_NULL_POINTER && strcmp(mlreef_error_message(NULL), "") == 0);
 
-    if (failures) {
-        fprintf(stderr, "%d of %d checks failed\n", failures, checks);
-        return 1;
-    }
-    printf("ok %d checks\n", checks);
-    return 0;
+    return checks_done();
 }

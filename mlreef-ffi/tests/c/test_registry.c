@@ -5,26 +5,13 @@
  * by mlreef-ffi/tests/c_api.rs, which passes an empty folder to write in as argv[3]. Prints
  * "ok N checks" and exits 0, or names the failed check. */
 #include "mlreef.h"
+#include "check.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-static int checks = 0;
-static int failures = 0;
-
-#define CHECK(cond)                                                                   \
-    do {                                                                              \
-        checks++;                                                                     \
-        if (!(cond)) {                                                                \
-            failures++;                                                               \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-        }                                                                             \
-    } while (0)
-
-#define LEN(s) strlen(s)
 
 static int contains(const char *haystack, const char *needle) {
     return haystack != NULL && strstr(haystack, needle) != NULL;
@@ -172,10 +159,5 @@ int main(int argc, char **argv) {
     mlreef_error_free(error);
     error = NULL;
 
-    if (failures) {
-        fprintf(stderr, "%d of %d checks failed\n", failures, checks);
-        return 1;
-    }
-    printf("ok %d checks\n", checks);
-    return 0;
+    return checks_done();
 }
