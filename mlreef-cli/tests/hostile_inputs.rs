@@ -383,6 +383,69 @@ fn hostile_repositories() {
         ),
     ));
 
+    // Files read whole are bounded: requirements (16 MiB each, 64 MiB with their includes),
+    // mlreef.yml, git's own files.
+    let r = repo(root, "huge-requirements");
+    let line = "numpy==1.26.4  # a requirement, padded to make the file large\n";
+    std::fs::write(
+        r.join("requirements.txt"),
+        line.repeat((17 << 20) / line.len()),
+    )
+    .unwrap();
+    cases.push((
+        "17 MB requirements.txt",
+        run(
+            vec!["requirements".into(), s(&r.join("requirements.txt"))],
+            1,
+            "larger than 16777216 bytes",
+        ),
+    ));
+    let r = repo(root, "huge-includes");
+    // Comments, which cost little to parse: the bound is on bytes read.
+    let comment = format!("# {}\n", "-".repeat(1021));
+    let part = format!("numpy\n{}", comment.repeat(15 << 10));
+    let mut top = String::new();
+    for i in 0..6 {
+        std::fs::write(r.join(format!("part{i}.txt")), &part).unwrap();
+        writeln!(top, "-r part{i}.txt").unwrap();
+    }
+    std::fs::write(r.join("requirements.txt"), top).unwrap();
+    cases.push((
+        "6 includes of 15 MB",
+        run(
+            vec![
+                "requirements".into(),
+                s(&r.join("requirements.txt")),
+                "--repo".into(),
+                s(&r),
+            ],
+            1,
+            "requirements.txt:5",
+        ),
+    ));
+    let r = repo(root, "huge-mlreef-yml");
+    std::fs::write(r.join("mlreef.yml"), "# padding\n".repeat((17 << 20) / 10)).unwrap();
+    cases.push((
+        "17 MB mlreef.yml, inspect",
+        run(vec!["inspect".into(), s(&r)], 1, "mlreef.yml"),
+    ));
+    let r = repo(root, "fifo-git-head");
+    std::fs::create_dir_all(r.join(".git/refs/heads")).unwrap();
+    if mkfifo(&r.join(".git/HEAD")) {
+        cases.push(("FIFO as .git/HEAD, build", build(&r, 0, "digest: ")));
+    }
+    let r = repo(root, "git-head-escape");
+    std::fs::create_dir_all(r.join(".git")).unwrap();
+    std::fs::write(
+        r.join(".git/HEAD"),
+        "ref: ../../../../../../../../etc/hostname\n",
+    )
+    .unwrap();
+    cases.push((
+        "HEAD naming a ref outside .git, build",
+        build(&r, 0, "digest: "),
+    ));
+
     check_all(cases);
 }
 

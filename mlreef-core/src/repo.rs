@@ -40,7 +40,7 @@ pub fn git_dir(folder: &Path) -> Option<PathBuf> {
     if dot_git.is_dir() {
         return Some(dot_git);
     }
-    let text = fs_err::read_to_string(&dot_git).ok()?;
+    let text = read_git_file(&dot_git).ok()?;
     let target = text.lines().next()?.strip_prefix("gitdir:")?.trim();
     Some(top.join(target))
 }
@@ -50,7 +50,7 @@ pub fn git_dir(folder: &Path) -> Option<PathBuf> {
 #[must_use]
 pub fn common_git_dir(folder: &Path) -> Option<PathBuf> {
     let dir = git_dir(folder)?;
-    match fs_err::read_to_string(dir.join("commondir")) {
+    match read_git_file(dir.join("commondir")) {
         Ok(common) => Some(dir.join(common.trim())),
         Err(_) => Some(dir),
     }
@@ -59,7 +59,7 @@ pub fn common_git_dir(folder: &Path) -> Option<PathBuf> {
 /// The `url` of the `origin` remote of the repository at or above `folder`.
 #[must_use]
 pub fn origin_url(folder: &Path) -> Option<String> {
-    let config = fs_err::read_to_string(common_git_dir(folder)?.join("config")).ok()?;
+    let config = read_git_file(common_git_dir(folder)?.join("config")).ok()?;
     let mut in_origin = false;
     for line in config.lines().map(str::trim) {
         if line.starts_with('[') {
@@ -77,7 +77,7 @@ pub fn origin_url(folder: &Path) -> Option<String> {
 /// The branch `HEAD` points at; `None` when detached or not a git repository.
 #[must_use]
 pub fn branch(folder: &Path) -> Option<String> {
-    let head = fs_err::read_to_string(git_dir(folder)?.join("HEAD")).ok()?;
+    let head = read_git_file(git_dir(folder)?.join("HEAD")).ok()?;
     head.trim()
         .strip_prefix("ref: refs/heads/")
         .map(str::to_owned)
@@ -88,22 +88,29 @@ pub fn branch(folder: &Path) -> Option<String> {
 #[must_use]
 pub fn head_commit(folder: &Path) -> Option<String> {
     let git = git_dir(folder)?;
-    let head = fs_err::read_to_string(git.join("HEAD")).ok()?;
+    let head = read_git_file(git.join("HEAD")).ok()?;
     let head = head.trim();
     let is_commit = |s: &str| s.len() == 40 && s.bytes().all(|b| b.is_ascii_hexdigit());
     let Some(reference) = head.strip_prefix("ref: ") else {
         return is_commit(head).then(|| head.to_owned());
     };
+    // A reference names a file below the git directory, never one elsewhere.
+    let inside = Path::new(reference)
+        .components()
+        .all(|c| matches!(c, std::path::Component::Normal(_)));
+    if !reference.starts_with("refs/") || !inside {
+        return None;
+    }
     let common = common_git_dir(folder)?;
     for dir in [&git, &common] {
-        if let Ok(text) = fs_err::read_to_string(dir.join(reference)) {
+        if let Ok(text) = read_git_file(dir.join(reference)) {
             let text = text.trim();
             if is_commit(text) {
                 return Some(text.to_owned());
             }
         }
     }
-    let packed = fs_err::read_to_string(common.join("packed-refs")).ok()?;
+    let packed = read_git_file(common.join("packed-refs")).ok()?;
     packed.lines().find_map(|line| {
         let (commit, name) = line.split_once(' ')?;
         (name == reference && is_commit(commit)).then(|| commit.to_owned())
@@ -236,6 +243,54 @@ impl Boundary {
                 .unwrap_or_else(|_| self.root.clone())
         })
     }
+}
+
+/// A file of git's own (`HEAD`, `config`, a ref): a repository may be hostile, so it is read
+/// only when it is a regular file of a sensible size.
+fn read_git_file(path: impl AsRef<Path>) -> std::io::Result<String> {
+    read_text_bounded(path.as_ref(), MAX_TEXT_FILE_BYTES)
+}
+
+/// The largest text file of a repository read whole other than a script or a requirements file
+/// (`mlreef.yml`, ignore files, git metadata): real ones are far smaller.
+pub(crate) const MAX_TEXT_FILE_BYTES: u64 = 16 << 20;
+
+/// Reads a file, at most `limit` bytes and one more (so that the caller can tell it is too
+/// large). A FIFO, device or directory is refused before it is opened: reading one could block
+/// forever or never end.
+pub(crate) fn read_regular(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::Read as _;
+    if !std::fs::metadata(path)?.is_file() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a regular file",
+        ));
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
+/// Reads a regular file of at most `limit` bytes, reading no further: a larger one is a
+/// `FileTooLarge` error that gives the limit, and a FIFO, device or folder is refused as by
+/// [`read_regular`]. For every file of a repository, which may be hostile.
+pub(crate) fn read_bounded(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
+    let bytes = read_regular(path, limit)?;
+    if bytes.len() as u64 > limit {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::FileTooLarge,
+            format!("larger than {limit} bytes, the most mlreef reads of such a file"),
+        ));
+    }
+    Ok(bytes)
+}
+
+/// [`read_bounded`] as UTF-8 text.
+pub(crate) fn read_text_bounded(path: &Path, limit: u64) -> std::io::Result<String> {
+    String::from_utf8(read_bounded(path, limit)?)
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e.utf8_error()))
 }
 
 #[cfg(test)]

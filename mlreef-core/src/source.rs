@@ -82,27 +82,9 @@ pub fn read(path: &Path) -> Result<String, Error> {
     if let Ok(meta) = std::fs::metadata(path) {
         check_size(meta.len(), Some(path))?;
     }
-    let bytes = read_regular(path, MAX_SOURCE_BYTES as u64).map_err(io)?;
+    let bytes = crate::repo::read_regular(path, MAX_SOURCE_BYTES as u64).map_err(io)?;
     check_size(bytes.len() as u64, Some(path))?;
     decode(bytes, Some(path))
-}
-
-/// Reads a file, at most `limit` bytes and one more (so that the caller can tell it is too
-/// large). A FIFO, device or directory is refused before it is opened: reading one could block
-/// forever or never end.
-pub(crate) fn read_regular(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
-    use std::io::Read as _;
-    if !std::fs::metadata(path)?.is_file() {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::InvalidInput,
-            "not a regular file",
-        ));
-    }
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)?
-        .take(limit.saturating_add(1))
-        .read_to_end(&mut bytes)?;
-    Ok(bytes)
 }
 
 /// Decodes the bytes of a Python source file; `path` names it in errors.

@@ -106,9 +106,15 @@ fn io(path: &Path, source: &std::io::Error) -> PyErr {
     let errno = source.raw_os_error().unwrap_or(match source.kind() {
         std::io::ErrorKind::NotFound => 2,
         std::io::ErrorKind::PermissionDenied => 13,
+        // EFBIG: a file over one of our bounds.
+        std::io::ErrorKind::FileTooLarge => 27,
         _ => 0,
     });
-    let reason = std::io::Error::from(source.kind()).to_string();
+    // An error of ours (a bound) says more than its kind does.
+    let reason = match source.get_ref() {
+        Some(inner) => inner.to_string(),
+        None => std::io::Error::from(source.kind()).to_string(),
+    };
     let args = (errno, reason, path.display().to_string());
     match source.kind() {
         std::io::ErrorKind::NotFound => PyFileNotFoundError::new_err(args),

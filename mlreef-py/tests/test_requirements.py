@@ -1,3 +1,4 @@
+import errno
 import os
 
 import pytest
@@ -65,5 +66,16 @@ def test_errors():
         mlreef_core.parse_requirements(path="/nonexistent/requirements.txt")
     with pytest.raises(TypeError):
         mlreef_core.parse_requirements()
+
+
+
+def test_a_file_over_the_bound_is_an_oserror_that_says_so(tmp_path):
+    big = tmp_path / "requirements.txt"
+    big.write_text("numpy\n" * (3 << 20))  # 18 MiB, over the 16 MiB a requirements file may have
+    with pytest.raises(OSError) as caught:
+        mlreef_core.parse_requirements(path=str(big))
+    assert caught.value.errno == errno.EFBIG
+    assert "larger than 16777216 bytes" in caught.value.strerror
+    assert caught.value.filename == str(big)
     bad = mlreef_core.parse_requirements(text="numpy=1.21\n")
     assert not bad.valid and bad.diagnostics[0].line == 1

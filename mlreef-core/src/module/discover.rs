@@ -11,6 +11,7 @@ use super::{BaseEnvironment, EntryPoints, Module};
 use crate::progress::{Cancelled, Event, Progress, Silent};
 use crate::repo::{Boundary, relative as repo_relative};
 use crate::requirements::{self, RequirementsFile};
+use crate::source::MAX_SOURCE_BYTES;
 use crate::{Diagnostic, Extraction, argparse, decorators};
 
 /// How to discover a module. Everything left `None` is found in the repository.
@@ -122,7 +123,7 @@ pub fn script_parameters(
 /// point is not extracted a second time).
 fn declared_parameters(script: &Path, options: &argparse::Options) -> Option<Extraction> {
     // Reading the text first keeps the search cheap in repositories with many modules.
-    let text = std::fs::read_to_string(script).ok()?;
+    let text = crate::repo::read_text_bounded(script, MAX_SOURCE_BYTES as u64).ok()?;
     if !text.contains("ArgumentParser") && !text.contains("data_processor") {
         return None;
     }
@@ -320,10 +321,13 @@ impl Module {
             progress,
         )?;
         let entry_name = repo_relative(&entry, &repo);
-        let bytes = std::fs::read(&entry).map_err(|source| Error::Io {
-            path: entry.clone(),
-            source,
-        })?;
+        let bytes =
+            crate::repo::read_bounded(&entry, MAX_SOURCE_BYTES as u64).map_err(|source| {
+                Error::Io {
+                    path: entry.clone(),
+                    source,
+                }
+            })?;
         progress.report(&Event {
             stage: "extract",
             done: 0,

@@ -110,9 +110,11 @@ pub fn read_recorded(text: &str, path: Option<&Path>) -> Result<Recorded, Record
 
 /// Reads an `mlreef.yml` file.
 pub fn read_recorded_file(path: &Path) -> Result<Recorded, RecordedError> {
-    let text = std::fs::read_to_string(path).map_err(|source| RecordedError::Io {
-        path: path.to_owned(),
-        source,
-    })?;
+    let text = crate::repo::read_text_bounded(path, crate::repo::MAX_TEXT_FILE_BYTES).map_err(
+        |source| RecordedError::Io {
+            path: path.to_owned(),
+            source,
+        },
+    )?;
     read_recorded(&text, Some(path))
 }

@@ -222,7 +222,8 @@ fn ignore_file(dir: &Path, name: &str) -> Result<Option<Gitignore>, Error> {
     let path = dir.join(name);
     match fs::symlink_metadata(&path) {
         Ok(meta) if meta.is_file() => {
-            let text = fs::read(&path).map_err(io_error(&path))?;
+            let text = crate::repo::read_bounded(&path, crate::repo::MAX_TEXT_FILE_BYTES)
+                .map_err(io_error(&path))?;
             let text = String::from_utf8_lossy(&text);
             let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
             Ok(Some(matcher(dir, Some(&path), text.lines())))
@@ -241,7 +242,8 @@ fn dockerignore(root: &Path) -> Result<Gitignore, Error> {
     if !meta.is_file() {
         return Ok(Gitignore::empty());
     }
-    let text = fs::read(&path).map_err(io_error(&path))?;
+    let text = crate::repo::read_bounded(&path, crate::repo::MAX_TEXT_FILE_BYTES)
+        .map_err(io_error(&path))?;
     let text = String::from_utf8_lossy(&text);
     let lines: Vec<String> = text
         .lines()

@@ -137,7 +137,7 @@ pub fn init_with(
     progress: &dyn Progress,
 ) -> Result<InitOutcome, InitError> {
     let path = repo.join(FILE_NAME);
-    let before = match std::fs::read_to_string(&path) {
+    let before = match crate::repo::read_text_bounded(&path, crate::repo::MAX_TEXT_FILE_BYTES) {
         Ok(text) => Some(text),
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => None,
         Err(source) => {

@@ -299,7 +299,7 @@ impl RequirementsFile {
 
 /// Reads a requirements file and its includes, or a conda environment file (`.yml`, `.yaml`).
 pub fn parse_file(path: &Path, options: &Options) -> Result<RequirementsFile, Error> {
-    let bytes = crate::source::read_regular(path, u64::MAX).map_err(|source| Error::Io {
+    let bytes = crate::repo::read_bounded(path, MAX_FILE_BYTES).map_err(|source| Error::Io {
         path: path.to_owned(),
         source,
     })?;
@@ -348,6 +348,7 @@ pub fn parse(text: &str, options: &Options) -> RequirementsFile {
     let mut walker = Walker {
         options,
         included: 0,
+        bytes: text.len() as u64,
         env: options.env.clone().unwrap_or_else(process_env),
         boundary: Boundary::new(&root),
         out: RequirementsFile::default(),
@@ -382,11 +383,18 @@ const MAX_INCLUDE_DEPTH: usize = 64;
 /// Files read for one requirements file, includes counted each time: a file that includes
 /// another twice, which includes another twice, ..., would otherwise read 2^depth files.
 const MAX_INCLUDED_FILES: usize = 1000;
+/// The largest requirements or environment file read. Real ones are a few kilobytes; a larger
+/// one is a mistake or an attack, and would be held whole in memory.
+pub const MAX_FILE_BYTES: u64 = 16 << 20;
+/// The most bytes read for one requirements file, its includes counted.
+const MAX_INCLUDED_BYTES: u64 = 64 << 20;
 
 struct Walker<'a> {
     options: &'a Options,
     /// Files read so far.
     included: usize,
+    /// Bytes read so far, the top-level text counted.
+    bytes: u64,
     /// The variables `${NAME}` expands to.
     env: HashMap<String, String>,
     /// The repository: `source` names are relative to it, and includes stay inside it.
@@ -681,8 +689,24 @@ impl Walker<'_> {
         }
         // Not fs_err: the message names the file itself, as written.
         // Not a FIFO or a device, which could block or never end.
-        let bytes = match crate::source::read_regular(&path, u64::MAX) {
+        let limit = MAX_FILE_BYTES.min(MAX_INCLUDED_BYTES.saturating_sub(self.bytes));
+        let bytes = match crate::repo::read_bounded(&path, limit) {
             Ok(bytes) => bytes,
+            Err(error) if error.kind() == std::io::ErrorKind::FileTooLarge => {
+                let why = if limit < MAX_FILE_BYTES {
+                    format!("with it, the included files pass {MAX_INCLUDED_BYTES} bytes")
+                } else {
+                    format!("it is larger than {MAX_FILE_BYTES} bytes")
+                };
+                self.diagnostic(
+                    Severity::Error,
+                    "include-too-large",
+                    source,
+                    number,
+                    format!("`{target}` is not read: {why}"),
+                );
+                return;
+            }
             Err(error) => {
                 self.diagnostic(
                     Severity::Error,
@@ -697,6 +721,7 @@ impl Walker<'_> {
         match text::decode(&bytes) {
             Ok(text) => {
                 self.included += 1;
+                self.bytes += bytes.len() as u64;
                 chain.push(path.clone());
                 self.walk(&path, &text, constraint, chain);
                 chain.pop();

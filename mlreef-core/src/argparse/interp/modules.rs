@@ -422,10 +422,8 @@ impl<'a> Interp<'a> {
         self.modules.mods[m].read = true;
         let file = self.modules.mods[m].file.clone()?;
         let display = self.modules.mods[m].display.clone().unwrap_or_default();
-        let too_big = std::fs::metadata(&file).map_or(true, |meta| meta.len() > MAX_MODULE_BYTES);
-        let text = (!too_big)
-            .then(|| std::fs::read(&file).ok())
-            .flatten()
+        let text = crate::repo::read_bounded(&file, MAX_MODULE_BYTES)
+            .ok()
             .and_then(|bytes| crate::source::decode(bytes, Some(&file)).ok());
         let Some(text) = text else {
             self.module_problem(
