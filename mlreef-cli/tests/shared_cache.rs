@@ -239,11 +239,21 @@ fn a_publish_killed_midway_leaves_no_tag_and_no_corrupt_cache() {
         if cache.join("blobs/sha256").exists() {
             let _ = assert_cache_sound(&cache);
         }
+        // What a killed writer left in the store's tmp folder (whatever this kill left, and the
+        // half blob of one killed while writing), made to look two days old: the next run
+        // removes it.
+        let tmp = cache.join("tmp");
+        fs::create_dir_all(&tmp).unwrap();
+        fs::write(tmp.join("blob-killed"), &weights[..1 << 20]).unwrap();
+        let leftovers = age_leftovers(&tmp);
         // The next run completes, with the digest of a clean run.
         let again = publish_command(&repo, &base, &target, &cache)
             .output()
             .unwrap();
         let digest = digest_printed(&again);
+        for path in leftovers {
+            assert!(!path.exists(), "{} was not swept", path.display());
+        }
         assert_eq!(tagged(&registry, &reference), Some(digest.clone()));
         assert!(assert_cache_sound(&cache) >= 3, "base, code and config");
         let clean = publish_command(
@@ -256,6 +266,20 @@ fn a_publish_killed_midway_leaves_no_tag_and_no_corrupt_cache() {
         .unwrap();
         assert_eq!(digest_printed(&clean), digest, "killed at {stage}");
     }
+}
+
+/// Sets every entry of `tmp` two days back (older than `STALE_AFTER`); returns them.
+fn age_leftovers(tmp: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = fs::read_dir(tmp) else {
+        return Vec::new();
+    };
+    let old = std::time::SystemTime::now() - 2 * mlreef_core::oci::STALE_AFTER;
+    entries
+        .map(|entry| entry.unwrap().path())
+        .inspect(|path| {
+            fs::File::open(path).unwrap().set_modified(old).unwrap();
+        })
+        .collect()
 }
 
 /// Every file under `root` whose bytes contain `needle`.

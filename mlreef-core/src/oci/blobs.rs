@@ -45,14 +45,46 @@ fn io_error(path: &Path) -> impl FnOnce(io::Error) -> Error + '_ {
     }
 }
 
+/// How old an entry of the store's `tmp` folder is when it is taken for the leftover of a
+/// process that was killed (or lost its machine) while writing it. A live writer touches its
+/// file at every write, and every wait of ours (a registry's answer) is bounded far below this.
+pub const STALE_AFTER: std::time::Duration = std::time::Duration::from_hours(24);
+
+/// Removes the entries of `tmp` last modified more than [`STALE_AFTER`] ago. Best effort: the
+/// store works the same with them, they only take room.
+fn sweep_stale(tmp: &Path) {
+    let Ok(entries) = fs::read_dir(tmp) else {
+        return;
+    };
+    let Some(before) = std::time::SystemTime::now().checked_sub(STALE_AFTER) else {
+        return;
+    };
+    // Bounded: a store's tmp folder holds a few entries per running writer.
+    for entry in entries.flatten().take(100_000) {
+        let Ok(meta) = entry.metadata() else {
+            continue;
+        };
+        if meta.modified().is_ok_and(|modified| modified < before) {
+            let path = entry.path();
+            let _ = if meta.is_dir() {
+                fs::remove_dir_all(&path)
+            } else {
+                fs::remove_file(&path)
+            };
+        }
+    }
+}
+
 impl BlobStore {
-    /// The store in `root` (made when missing).
+    /// The store in `root` (made when missing). What a killed writer left in its `tmp` folder
+    /// long ago is removed (see [`STALE_AFTER`]).
     pub fn open(root: impl Into<PathBuf>) -> Result<BlobStore, Error> {
         let root = root.into();
         for dir in ["blobs/sha256", "tmp", "index"] {
             let dir = root.join(dir);
             fs::create_dir_all(&dir).map_err(io_error(&dir))?;
         }
+        sweep_stale(&root.join("tmp"));
         Ok(BlobStore { root })
     }
 
@@ -335,5 +367,43 @@ mod tests {
         assert_eq!(fs::read_dir(dir.path().join("tmp")).unwrap().count(), 0);
         store.set_record("x", b"1").unwrap();
         assert_eq!(store.record("x").as_deref(), Some(&b"1"[..]));
+    }
+
+    #[test]
+    fn what_killed_writers_left_long_ago_is_swept_at_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = BlobStore::open(dir.path()).unwrap();
+        let tmp = dir.path().join("tmp");
+        // A writer at work, one killed a moment ago, and leftovers from two days ago.
+        let mut live = store.writer().unwrap();
+        live.write_all(b"partial").unwrap();
+        fs::write(tmp.join("blob-recent"), b"x").unwrap();
+        let old = std::time::SystemTime::now() - 2 * STALE_AFTER;
+        let stale_file = tmp.join("blob-stale");
+        fs::write(&stale_file, b"x").unwrap();
+        File::options()
+            .write(true)
+            .open(&stale_file)
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
+        let stale_dir = tmp.join("unpack-stale");
+        fs::create_dir_all(stale_dir.join("a")).unwrap();
+        fs::write(stale_dir.join("a/b"), b"x").unwrap();
+        File::open(&stale_dir).unwrap().set_modified(old).unwrap();
+
+        let _again = BlobStore::open(dir.path()).unwrap();
+        let mut left: Vec<String> = fs::read_dir(&tmp)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .filter(|name| {
+                !name.starts_with("blob-") || name == "blob-recent" || name == "blob-stale"
+            })
+            .collect();
+        left.sort();
+        assert_eq!(left, ["blob-recent"]);
+        // The live writer is untouched and still commits.
+        let (digest, _) = live.commit().unwrap();
+        assert_eq!(store.read(&digest, 100).unwrap(), b"partial");
     }
 }

@@ -70,7 +70,7 @@ mod transport;
 use std::path::PathBuf;
 
 pub use archive::{read_archive, write_archive};
-pub use blobs::{BlobStore, BlobWriter, default_cache};
+pub use blobs::{BlobStore, BlobWriter, STALE_AFTER, default_cache};
 pub use code::{
     CodeLayer, CodeOptions, CodeTree, ExcludeReason, Excluded, OUTPUT_DIR, SECRETS, WORKDIR,
     code_layer, scan_code,
