@@ -44,6 +44,16 @@ need_venv() {
     export PATH="$VIRTUAL_ENV/bin:$PATH"
 }
 
+# need_cargo_tool CRATE VERSION: installs a cargo subcommand from crates.io (with its locked
+# dependencies, which build on this toolchain) unless that version is already there.
+need_cargo_tool() {
+    local crate="$1" version="$2"
+    if ! cargo install --list | grep -qx "$crate v$version:"; then
+        echo "installing $crate $version with cargo install" >&2
+        cargo install --quiet --locked "$crate" --version "$version"
+    fi
+}
+
 # debian_base: sets MLREEF_TEST_ROOTFS to a Debian bookworm root file system (minbase with
 # Python, pip and CA certificates) made with debootstrap once and kept in the user's cache;
 # a marker beside it says it is complete (an interrupted run leaves none, and starts over).

@@ -13,8 +13,9 @@ source scripts/setup.sh
 
 # --- system packages ----------------------------------------------------------------------
 # Real components the image and registry tests talk to: a registry (and htpasswd for its basic
-# auth), independent tools that check what we build, and debootstrap for a Debian base.
-need_apt docker-registry apache2-utils skopeo umoci debootstrap
+# auth), independent tools that check what we build, debootstrap for a Debian base, and the
+# C and C++ compilers the C API tests and libFuzzer build with.
+need_apt docker-registry apache2-utils skopeo umoci debootstrap gcc g++
 
 # --- Python environment (the oracle and the Python tests) -----------------------------------
 step="python venv"
@@ -89,5 +90,14 @@ else
     lint="clippy skipped"
 fi
 
+# --- fuzzing smoke run --------------------------------------------------------------------
+# Every cargo-fuzz target of fuzz/ (built with libFuzzer's instrumentation, on stable Rust with
+# RUSTC_BOOTSTRAP=1), seeded from the fixtures, for a few seconds each: a target that crashes,
+# hangs or runs out of memory on its seeds or their first mutations fails the run. The longer
+# runs are documented in fuzz/README.md.
+step="fuzz smoke"
+need_cargo_tool cargo-fuzz 0.13.2
+fuzz/smoke.sh "${MLREEF_FUZZ_SECONDS:-10}"
+
 trap - ERR
-echo "test.sh: ok (build, tests, $lint)"
+echo "test.sh: ok (build, tests, $lint, fuzz smoke)"
