@@ -125,6 +125,34 @@ fn build(repo: &Path, status: i32, says: &str) -> Run {
     )
 }
 
+/// `mlreef params REPO/train.py`.
+fn params(repo: &Path, status: i32, says: &str) -> Run {
+    run(
+        vec!["params".into(), s(&repo.join("train.py"))],
+        status,
+        says,
+    )
+}
+
+/// `mlreef inspect REPO`.
+fn inspect(repo: &Path, status: i32, says: &str) -> Run {
+    run(vec!["inspect".into(), s(repo)], status, says)
+}
+
+/// `mlreef requirements REPO/requirements.txt --repo REPO`, which must fail.
+fn requirements(repo: &Path, says: &str) -> Run {
+    run(
+        vec![
+            "requirements".into(),
+            s(&repo.join("requirements.txt")),
+            "--repo".into(),
+            s(repo),
+        ],
+        1,
+        says,
+    )
+}
+
 fn symlink(target: impl AsRef<Path>, link: impl AsRef<Path>) {
     std::os::unix::fs::symlink(target, link).unwrap();
 }
@@ -153,7 +181,7 @@ fn hostile_repositories() {
     symlink("train.py", r.join("main.py"));
     cases.push((
         "symlink loop as the entry point, params",
-        run(vec!["params".into(), s(&r.join("train.py"))], 1, "train.py"),
+        params(&r, 1, "train.py"),
     ));
     let r = repo(root, "parent");
     std::fs::create_dir(r.join("sub")).unwrap();
@@ -165,7 +193,7 @@ fn hostile_repositories() {
     ));
     cases.push((
         "directory symlink to its parent, inspect",
-        run(vec!["inspect".into(), s(&r)], 0, "parameters:       1"),
+        inspect(&r, 0, "parameters:       1"),
     ));
 
     // Links that lead out of the repository are an error naming the link.
@@ -192,7 +220,7 @@ fn hostile_repositories() {
     std::fs::write(r.join(OsStr::from_bytes(b"d\xff\xfe/m.py")), "x = 1\n").unwrap();
     cases.push((
         "directory name with invalid UTF-8, inspect",
-        run(vec!["inspect".into(), s(&r)], 0, "parameters:       1"),
+        inspect(&r, 0, "parameters:       1"),
     ));
 
     // Files that cannot be read as files. Tests run as root, which ignores `chmod 000`, so
@@ -200,14 +228,8 @@ fn hostile_repositories() {
     let r = repo(root, "fifo-entry");
     std::fs::remove_file(r.join("train.py")).unwrap();
     if mkfifo(&r.join("train.py")) {
-        cases.push((
-            "FIFO named train.py, params",
-            run(vec!["params".into(), s(&r.join("train.py"))], 1, "train.py"),
-        ));
-        cases.push((
-            "FIFO named train.py, inspect",
-            run(vec!["inspect".into(), s(&r)], 1, "train.py"),
-        ));
+        cases.push(("FIFO named train.py, params", params(&r, 1, "train.py")));
+        cases.push(("FIFO named train.py, inspect", inspect(&r, 1, "train.py")));
     }
     let r = repo(root, "fifo-data");
     if mkfifo(&r.join("data.csv")) {
@@ -221,11 +243,7 @@ fn hostile_repositories() {
     std::fs::create_dir(r.join("requirements.txt")).unwrap();
     cases.push((
         "directory named requirements.txt, requirements",
-        run(
-            vec!["requirements".into(), s(&r.join("requirements.txt"))],
-            1,
-            "requirements.txt",
-        ),
+        requirements(&r, "requirements.txt"),
     ));
     cases.push((
         "directory named requirements.txt, built",
@@ -235,24 +253,13 @@ fn hostile_repositories() {
     let r = repo(root, "fifo-include");
     std::fs::write(r.join("requirements.txt"), "numpy\n-r pipe.txt\n").unwrap();
     if mkfifo(&r.join("pipe.txt")) {
-        cases.push((
-            "-r of a FIFO",
-            run(
-                vec!["requirements".into(), s(&r.join("requirements.txt"))],
-                1,
-                "requirements.txt:2",
-            ),
-        ));
+        cases.push(("-r of a FIFO", requirements(&r, "requirements.txt:2")));
     }
     let r = repo(root, "fifo-requirements");
     if mkfifo(&r.join("requirements.txt")) {
         cases.push((
             "FIFO named requirements.txt, requirements",
-            run(
-                vec!["requirements".into(), s(&r.join("requirements.txt"))],
-                1,
-                "not a regular file",
-            ),
+            requirements(&r, "not a regular file"),
         ));
     }
 
@@ -299,11 +306,7 @@ fn hostile_repositories() {
     std::fs::write(r.join("train.py"), &big).unwrap();
     cases.push((
         "50 MB entry point, params",
-        run(
-            vec!["params".into(), s(&r.join("train.py"))],
-            1,
-            "train.py: 52428",
-        ),
+        params(&r, 1, "train.py: 52428"),
     ));
 
     // Under the limit, but its worst-case stack (256 bytes a byte) is more than the 3 GiB
@@ -311,43 +314,16 @@ fn hostile_repositories() {
     let r = repo(root, "large-script");
     let end = big[..12 << 20].rfind('\n').unwrap() + 1;
     std::fs::write(r.join("train.py"), &big[..end]).unwrap();
-    cases.push((
-        "12 MB entry point, params",
-        run(vec!["params".into(), s(&r.join("train.py"))], 0, "--epochs"),
-    ));
+    cases.push(("12 MB entry point, params", params(&r, 0, "--epochs")));
 
     // Requirement includes.
     let r = repo(root, "cycle");
     std::fs::write(r.join("requirements.txt"), "-r other.txt\nnumpy\n").unwrap();
     std::fs::write(r.join("other.txt"), "-r requirements.txt\npyyaml\n").unwrap();
-    cases.push((
-        "-r include cycle",
-        run(
-            vec![
-                "requirements".into(),
-                s(&r.join("requirements.txt")),
-                "--repo".into(),
-                s(&r),
-            ],
-            1,
-            "other.txt",
-        ),
-    ));
+    cases.push(("-r include cycle", requirements(&r, "other.txt")));
     let r = repo(root, "self-include");
     std::fs::write(r.join("requirements.txt"), "-r requirements.txt\nnumpy\n").unwrap();
-    cases.push((
-        "-r includes itself",
-        run(
-            vec![
-                "requirements".into(),
-                s(&r.join("requirements.txt")),
-                "--repo".into(),
-                s(&r),
-            ],
-            1,
-            "requirements.txt",
-        ),
-    ));
+    cases.push(("-r includes itself", requirements(&r, "requirements.txt")));
     let r = repo(root, "escape");
     std::fs::write(
         r.join("requirements.txt"),
@@ -356,32 +332,11 @@ fn hostile_repositories() {
     .unwrap();
     cases.push((
         "-r ../../etc/passwd",
-        run(
-            vec![
-                "requirements".into(),
-                s(&r.join("requirements.txt")),
-                "--repo".into(),
-                s(&r),
-            ],
-            1,
-            "requirements.txt:2",
-        ),
+        requirements(&r, "requirements.txt:2"),
     ));
     let r = repo(root, "escape-abs");
     std::fs::write(r.join("requirements.txt"), "-c /etc/passwd\nnumpy\n").unwrap();
-    cases.push((
-        "-c /etc/passwd",
-        run(
-            vec![
-                "requirements".into(),
-                s(&r.join("requirements.txt")),
-                "--repo".into(),
-                s(&r),
-            ],
-            1,
-            "requirements.txt:1",
-        ),
-    ));
+    cases.push(("-c /etc/passwd", requirements(&r, "requirements.txt:1")));
 
     // Files read whole are bounded: requirements (16 MiB each, 64 MiB with their includes),
     // mlreef.yml, git's own files.
@@ -394,11 +349,7 @@ fn hostile_repositories() {
     .unwrap();
     cases.push((
         "17 MB requirements.txt",
-        run(
-            vec!["requirements".into(), s(&r.join("requirements.txt"))],
-            1,
-            "larger than 16777216 bytes",
-        ),
+        requirements(&r, "larger than 16777216 bytes"),
     ));
     let r = repo(root, "huge-includes");
     // Comments, which cost little to parse: the bound is on bytes read.
@@ -412,23 +363,11 @@ fn hostile_repositories() {
     std::fs::write(r.join("requirements.txt"), top).unwrap();
     cases.push((
         "6 includes of 15 MB",
-        run(
-            vec![
-                "requirements".into(),
-                s(&r.join("requirements.txt")),
-                "--repo".into(),
-                s(&r),
-            ],
-            1,
-            "requirements.txt:5",
-        ),
+        requirements(&r, "requirements.txt:5"),
     ));
     let r = repo(root, "huge-mlreef-yml");
     std::fs::write(r.join("mlreef.yml"), "# padding\n".repeat((17 << 20) / 10)).unwrap();
-    cases.push((
-        "17 MB mlreef.yml, inspect",
-        run(vec!["inspect".into(), s(&r)], 1, "mlreef.yml"),
-    ));
+    cases.push(("17 MB mlreef.yml, inspect", inspect(&r, 1, "mlreef.yml")));
     let r = repo(root, "fifo-git-head");
     std::fs::create_dir_all(r.join(".git/refs/heads")).unwrap();
     if mkfifo(&r.join(".git/HEAD")) {

@@ -67,6 +67,11 @@ fn publish_command(repo: &Path, base: &str, target: &str, cache: &Path) -> Comma
     command
 }
 
+/// Publishes `repo` to `target` and waits: the digest it printed.
+fn publish(repo: &Path, base: &str, target: &str, cache: &Path) -> String {
+    digest_printed(&publish_command(repo, base, target, cache).output().unwrap())
+}
+
 /// Every blob of the cache is the bytes its name says; returns how many there are.
 fn assert_cache_sound(cache: &Path) -> usize {
     let store = BlobStore::view(cache);
@@ -155,15 +160,13 @@ fn sixteen_modules_and_four_copies_of_one_publish_at_once() {
         .collect();
     assert!(digests.windows(2).all(|w| w[0] == w[1]), "{digests:?}");
     assert_eq!(tagged(&registry, &reference).as_ref(), Some(&digests[0]));
-    let alone = publish_command(
+    let alone = publish(
         &repo,
         &base,
         &format!("{}/concurrent-{run}/alone:1", registry.address),
         &dir.path().join("fresh"),
-    )
-    .output()
-    .unwrap();
-    assert_eq!(digest_printed(&alone), digests[0]);
+    );
+    assert_eq!(alone, digests[0]);
     assert!(assert_cache_sound(&cache) >= 35);
     // The registry holds exactly the tags published.
     let tags = skopeo(&[
@@ -247,24 +250,19 @@ fn a_publish_killed_midway_leaves_no_tag_and_no_corrupt_cache() {
         fs::write(tmp.join("blob-killed"), &weights[..1 << 20]).unwrap();
         let leftovers = age_leftovers(&tmp);
         // The next run completes, with the digest of a clean run.
-        let again = publish_command(&repo, &base, &target, &cache)
-            .output()
-            .unwrap();
-        let digest = digest_printed(&again);
+        let digest = publish(&repo, &base, &target, &cache);
         for path in leftovers {
             assert!(!path.exists(), "{} was not swept", path.display());
         }
         assert_eq!(tagged(&registry, &reference), Some(digest.clone()));
         assert!(assert_cache_sound(&cache) >= 3, "base, code and config");
-        let clean = publish_command(
+        let clean = publish(
             &repo,
             &base,
             &format!("{}/killed-{run}/clean:1", registry.address),
             &dir.path().join("clean"),
-        )
-        .output()
-        .unwrap();
-        assert_eq!(digest_printed(&clean), digest, "killed at {stage}");
+        );
+        assert_eq!(clean, digest, "killed at {stage}");
     }
 }
 
